@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Core in-memory types of the engine (keys, paths, roots, the filesystem)
+ * and btree navigation.  Mirrors the kernel's fs/btrfs/ctree.h naming.
+ */
+#ifndef BTRFS_CTREE_H
+#define BTRFS_CTREE_H
+
+#include <pthread.h>
+
+#include "kernel-shared/format.h"
+
+struct btrfs_fs_devices;
+struct btrfs_mapping_tree;
+struct btrfs_trans_handle;
+
+/* A key in CPU byte order.  Keys sort by objectid, then type, then offset. */
+struct btrfs_key {
+	u64 objectid;
+	u8 type;
+	u64 offset;
+};
+
+/* -1, 0, 1 as @a sorts before, equal to, after @b. */
+int btrfs_comp_cpu_keys(const struct btrfs_key *a, const struct btrfs_key *b);
+
+static inline void btrfs_disk_key_to_cpu(struct btrfs_key *cpu,
+					 const struct btrfs_disk_key *disk)
+{
+	cpu->objectid = btrfs_stack_disk_key_objectid(disk);
+	cpu->type = btrfs_stack_disk_key_type(disk);
+	cpu->offset = btrfs_stack_disk_key_offset(disk);
+}
+
+static inline void btrfs_cpu_key_to_disk(struct btrfs_disk_key *disk,
+					 const struct btrfs_key *cpu)
+{
+	btrfs_set_stack_disk_key_objectid(disk, cpu->objectid);
+	btrfs_set_stack_disk_key_type(disk, cpu->type);
+	btrfs_set_stack_disk_key_offset(disk, cpu->offset);
+}
+
+/* ------------------------------------------------------------------ */
+/* Leaf and node layout inside an extent buffer. */
+
+#define BTRFS_LEAF_DATA_OFFSET sizeof(struct btrfs_header)
+
+/* Bytes for items and their data in a leaf of @nodesize. */
+static inline u32 btrfs_leaf_data_size(u32 nodesize)
+{
+	return nodesize - (u32)sizeof(struct btrfs_header);
+}
+
+/* Maximum key pointers in a node of @nodesize. */
+static inline u32 btrfs_max_node_ptrs(u32 nodesize)
+{
+	return btrfs_leaf_data_size(nodesize) / (u32)sizeof(struct btrfs_key_ptr);
+}
+
+static inline struct btrfs_item *btrfs_item_nr(const struct extent_buffer *eb,
+					       int slot)
+{
+	return (struct btrfs_item *)(eb->data + BTRFS_LEAF_DATA_OFFSET +
+				     sizeof(struct btrfs_item) * (size_t)slot);
+}
+
+static inline struct btrfs_key_ptr *
+btrfs_key_ptr_nr(const struct extent_buffer *eb, int slot)
+{
+	return (struct btrfs_key_ptr *)(eb->data + BTRFS_LEAF_DATA_OFFSET +
+					sizeof(struct btrfs_key_ptr) *
+						(size_t)slot);
+}
+
+/* Offset of item @slot's data, relative to the end of the header. */
+static inline u32 btrfs_item_offset(const struct extent_buffer *eb, int slot)
+{
+	return btrfs_raw_item_offset(eb, btrfs_item_nr(eb, slot));
+}
+
+static inline u32 btrfs_item_size(const struct extent_buffer *eb, int slot)
+{
+	return btrfs_raw_item_size(eb, btrfs_item_nr(eb, slot));
+}
+
+/* End of item @slot's data (offset + size), relative to header end. */
+static inline u32 btrfs_item_data_end(const struct extent_buffer *eb, int slot)
+{
+	return btrfs_item_offset(eb, slot) + btrfs_item_size(eb, slot);
+}
+
+/*
+ * Pointer to the data of item @slot.  Only valid for a buffer that passed
+ * the tree checker (item data within the leaf).
+ */
+static inline void *btrfs_item_ptr_raw(const struct extent_buffer *eb, int slot)
+{
+	return (void *)(eb->data + BTRFS_LEAF_DATA_OFFSET +
+			btrfs_item_offset(eb, slot));
+}
+
+#define btrfs_item_ptr(eb, slot, type) ((type *)btrfs_item_ptr_raw(eb, slot))
+
+static inline void btrfs_item_key(const struct extent_buffer *eb,
+				  struct btrfs_disk_key *key, int slot)
+{
+	memcpy(key, &btrfs_item_nr(eb, slot)->key, sizeof(*key));
+}
+
+static inline void btrfs_item_key_to_cpu(const struct extent_buffer *eb,
+					 struct btrfs_key *key, int slot)
+{
+	btrfs_disk_key_to_cpu(key, &btrfs_item_nr(eb, slot)->key);
+}
+
+static inline void btrfs_node_key(const struct extent_buffer *eb,
+				  struct btrfs_disk_key *key, int slot)
+{
+	memcpy(key, &btrfs_key_ptr_nr(eb, slot)->key, sizeof(*key));
+}
+
+static inline void btrfs_node_key_to_cpu(const struct extent_buffer *eb,
+					 struct btrfs_key *key, int slot)
+{
+	btrfs_disk_key_to_cpu(key, &btrfs_key_ptr_nr(eb, slot)->key);
+}
+
+static inline u64 btrfs_node_blockptr(const struct extent_buffer *eb, int slot)
+{
+	return btrfs_key_ptr_blockptr(eb, btrfs_key_ptr_nr(eb, slot));
+}
+
+static inline u64 btrfs_node_ptr_generation(const struct extent_buffer *eb,
+					    int slot)
+{
+	return btrfs_key_ptr_generation(eb, btrfs_key_ptr_nr(eb, slot));
+}
+
+/* First key of a block: item 0 of a leaf, key pointer 0 of a node. */
+static inline void btrfs_first_key_to_cpu(const struct extent_buffer *eb,
+					  struct btrfs_key *key)
+{
+	if (btrfs_header_level(eb) == 0)
+		btrfs_item_key_to_cpu(eb, key, 0);
+	else
+		btrfs_node_key_to_cpu(eb, key, 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* Paths. */
+
+/*
+ * A path from a root down to a slot.  nodes[0] is the leaf; nodes[level] is
+ * NULL above the root.  Each held node carries one reference.
+ */
+struct btrfs_path {
+	struct extent_buffer *nodes[BTRFS_MAX_LEVEL];
+	int slots[BTRFS_MAX_LEVEL];
+	int lowest_level;	/* stop the search at this level */
+	unsigned int skip_release_on_error:1;
+};
+
+struct btrfs_path *btrfs_alloc_path(void);
+void btrfs_free_path(struct btrfs_path *path);	/* NULL ok */
+void btrfs_release_path(struct btrfs_path *path); /* drop all nodes */
+
+/* ------------------------------------------------------------------ */
+/* Roots and the filesystem. */
+
+/* One tree: its root item and its root block. */
+struct btrfs_root {
+	struct btrfs_key root_key;	/* (objectid, ROOT_ITEM, offset) */
+	struct btrfs_root_item root_item; /* copy of the on-disk item */
+	struct extent_buffer *node;	/* root block, one reference */
+	struct btrfs_fs_info *fs_info;
+};
+
+/*
+ * An open filesystem.  Filled by open_ctree(); read-only users only read it.
+ * Invariants: nodesize/sectorsize/csum_type are validated copies of the
+ * chosen superblock; every non-NULL root has a verified root node.
+ */
+struct btrfs_fs_info {
+	struct btrfs_super_block super_copy; /* the superblock in use */
+	u64 super_bytenr;		/* where super_copy was read */
+	u8 fsid[BTRFS_FSID_SIZE];
+	u8 metadata_uuid[BTRFS_FSID_SIZE];
+	u8 chunk_tree_uuid[BTRFS_UUID_SIZE];
+	u32 nodesize;
+	u32 sectorsize;
+	u32 stripesize;
+	u16 csum_type;
+	u16 csum_size;
+	u64 generation;
+
+	struct btrfs_root *tree_root;
+	struct btrfs_root *chunk_root;
+	struct btrfs_root *extent_root;
+	struct btrfs_root *dev_root;
+	struct btrfs_root *csum_root;
+	struct btrfs_root *fs_root;
+	struct btrfs_root *uuid_root;
+	struct btrfs_root *quota_root;
+	struct btrfs_root *free_space_root;
+	struct btrfs_root *block_group_root;
+	struct btrfs_root *log_root_tree;
+
+	struct btrfs_fs_devices *fs_devices;
+	struct btrfs_mapping_tree *mapping_tree;
+	struct extent_buffer_cache *eb_cache;
+	unsigned int open_flags;	/* OPEN_CTREE_* from disk-io.h */
+};
+
+static inline bool btrfs_fs_incompat(const struct btrfs_fs_info *fs_info,
+				     u64 flag)
+{
+	return (btrfs_super_incompat_flags(&fs_info->super_copy) & flag) != 0;
+}
+
+static inline bool btrfs_fs_compat_ro(const struct btrfs_fs_info *fs_info,
+				      u64 flag)
+{
+	return (btrfs_super_compat_ro_flags(&fs_info->super_copy) & flag) != 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Btree navigation (read path; @trans must be NULL and cow 0 for now). */
+
+/*
+ * Find @key in @root.  On return path->nodes[0]/slots[0] point at the key
+ * (return 0) or at the slot where it would be inserted (return 1; the slot
+ * may equal nritems).  Negative errno on read errors (-EIO, -EUCLEAN).
+ */
+int btrfs_search_slot(struct btrfs_trans_handle *trans, struct btrfs_root *root,
+		      const struct btrfs_key *key, struct btrfs_path *path,
+		      int ins_len, int cow);
+
+/*
+ * Move to the first item of the next leaf.  0 on success, 1 when there is
+ * no next leaf, negative errno on error.
+ */
+int btrfs_next_leaf(struct btrfs_root *root, struct btrfs_path *path);
+
+/* Move to the last item of the previous leaf: 0, 1 at the start, <0. */
+int btrfs_prev_leaf(struct btrfs_root *root, struct btrfs_path *path);
+
+/* Advance one item, crossing leaves: 0, 1 at the end, <0. */
+int btrfs_next_item(struct btrfs_root *root, struct btrfs_path *path);
+
+/*
+ * Step back to the previous item with objectid >= @min_objectid and the
+ * given @type (any type if 0): 0 found, 1 none, <0 error.
+ */
+int btrfs_previous_item(struct btrfs_root *root, struct btrfs_path *path,
+			u64 min_objectid, int type);
+
+/*
+ * Find the first item with key >= @key: 0 found (path at it), 1 no such
+ * item, <0 error.
+ */
+int btrfs_search_slot_for_read(struct btrfs_root *root,
+			       const struct btrfs_key *key,
+			       struct btrfs_path *path);
+
+/*
+ * Read child @slot of node @parent with the parent's expectations (level,
+ * generation, first key).  Returns the buffer (one reference) or ERR_PTR.
+ */
+struct extent_buffer *btrfs_read_node_slot(struct btrfs_fs_info *fs_info,
+					   struct extent_buffer *parent,
+					   int slot);
+
+/*
+ * Visit every block of the tree under @root_eb, each exactly once, calling
+ * @visit(eb, ctx) parents before children.  Depth-first in key order when
+ * @bfs is false, level by level (breadth-first) when true.  Blocks that fail
+ * to read are reported through @on_error(bytenr, err, ctx) (may be NULL)
+ * and skipped.  A block reached twice (a loop or a shared pointer within one
+ * tree) is visited once.  A nonzero return from @visit stops the walk and
+ * is returned.
+ */
+struct btrfs_tree_walk_ops {
+	int (*visit)(struct extent_buffer *eb, void *ctx);
+	void (*on_error)(u64 bytenr, int err, void *ctx);
+};
+int btrfs_walk_tree(struct btrfs_fs_info *fs_info, struct extent_buffer *root_eb,
+		    bool bfs, const struct btrfs_tree_walk_ops *ops, void *ctx);
+
+#endif

@@ -1,0 +1,1194 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Opening a filesystem read-only: superblocks, the chunk bootstrap, tree
+ * roots, and read_tree_block_ex(), the one way tree blocks are read.
+ *
+ * Nothing here writes to a device.  The read path keeps no mutable state
+ * outside the extent buffer cache, so several threads may read at once.
+ */
+/* csum.h declares an enum whose names format.h also #defines: include it first. */
+#include "common/csum.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "kernel-shared/disk-io.h"
+#include "kernel-shared/extent-io.h"
+#include "kernel-shared/tree-checker.h"
+#include "kernel-shared/volumes.h"
+
+#define DEFAULT_CACHE_BYTES (256ULL << 20)
+
+/* ------------------------------------------------------------------ */
+/* Problem texts. */
+
+static const char * const super_problem_text[] = {
+	[SUPER_OK] = "ok",
+	[SUPER_SHORT_READ] = "short read",
+	[SUPER_BAD_MAGIC] = "bad magic",
+	[SUPER_BAD_CSUM_TYPE] = "unknown checksum type",
+	[SUPER_BAD_CSUM] = "checksum mismatch",
+	[SUPER_BAD_BYTENR] = "bytenr does not match its location",
+	[SUPER_BAD_SECTORSIZE] = "invalid sectorsize",
+	[SUPER_BAD_NODESIZE] = "invalid nodesize",
+	[SUPER_BAD_STRIPESIZE] = "invalid stripesize",
+	[SUPER_BAD_SYS_ARRAY] = "invalid system chunk array size",
+	[SUPER_BAD_ROOT] = "invalid tree root or chunk root location",
+	[SUPER_BAD_LEVEL] = "invalid tree level",
+	[SUPER_BAD_DEVICES] = "invalid number of devices",
+	[SUPER_BAD_SIZES] = "invalid total or used bytes",
+	[SUPER_BAD_FLAGS] = "unsupported incompat features",
+	[SUPER_BAD_FSID] = "device fsid does not match the filesystem",
+};
+
+const char *btrfs_super_problem_str(enum btrfs_super_problem p)
+{
+	if ((unsigned)p >= ARRAY_SIZE(super_problem_text) ||
+	    !super_problem_text[p])
+		return "unknown problem";
+	return super_problem_text[p];
+}
+
+static const char * const block_problem_text[] = {
+	[BLOCK_OK] = "ok",
+	[BLOCK_IO] = "read error",
+	[BLOCK_BAD_CSUM] = "checksum mismatch",
+	[BLOCK_BAD_BYTENR] = "bytenr mismatch",
+	[BLOCK_BAD_FSID] = "fsid mismatch",
+	[BLOCK_BAD_LEVEL] = "level mismatch",
+	[BLOCK_BAD_TRANSID] = "parent transid mismatch",
+	[BLOCK_BAD_FIRST_KEY] = "first key mismatch",
+	[BLOCK_BAD_OWNER] = "owner mismatch",
+	[BLOCK_STRUCTURE] = "invalid tree block structure",
+};
+
+const char *btrfs_block_problem_str(enum btrfs_block_problem p)
+{
+	if ((unsigned)p >= ARRAY_SIZE(block_problem_text) ||
+	    !block_problem_text[p])
+		return "unknown problem";
+	return block_problem_text[p];
+}
+
+/* ------------------------------------------------------------------ */
+/* Superblocks. */
+
+int btrfs_read_super_raw(int fd, u64 bytenr, struct btrfs_super_block *sb)
+{
+	size_t done = 0;
+
+	while (done < BTRFS_SUPER_INFO_SIZE) {
+		ssize_t ret = pread(fd, (u8 *)sb + done,
+				    BTRFS_SUPER_INFO_SIZE - done,
+				    (off_t)(bytenr + done));
+
+		if (ret < 0 && errno == EINTR)
+			continue;
+		if (ret < 0)
+			return -EIO;
+		if (ret == 0)
+			return -ENOSPC;
+		done += (size_t)ret;
+	}
+	return 0;
+}
+
+bool btrfs_super_csum_ok(const struct btrfs_super_block *sb)
+{
+	unsigned type = btrfs_super_csum_type(sb);
+	u8 csum[BTRFS_CSUM_SIZE];
+
+	if (!btrfs_csum_type_valid(type))
+		return false;
+	if (btrfs_csum_data(type, (const u8 *)sb + BTRFS_CSUM_SIZE,
+			    BTRFS_SUPER_INFO_SIZE - BTRFS_CSUM_SIZE, csum))
+		return false;
+	return memcmp(csum, sb->csum, btrfs_csum_type_size(type)) == 0;
+}
+
+#define KNOWN_INCOMPAT_FLAGS                                                \
+	(BTRFS_FEATURE_INCOMPAT_MIXED_BACKREF |                             \
+	 BTRFS_FEATURE_INCOMPAT_DEFAULT_SUBVOL |                            \
+	 BTRFS_FEATURE_INCOMPAT_MIXED_GROUPS |                              \
+	 BTRFS_FEATURE_INCOMPAT_COMPRESS_LZO |                              \
+	 BTRFS_FEATURE_INCOMPAT_COMPRESS_ZSTD |                             \
+	 BTRFS_FEATURE_INCOMPAT_BIG_METADATA |                              \
+	 BTRFS_FEATURE_INCOMPAT_EXTENDED_IREF |                             \
+	 BTRFS_FEATURE_INCOMPAT_RAID56 |                                    \
+	 BTRFS_FEATURE_INCOMPAT_SKINNY_METADATA |                           \
+	 BTRFS_FEATURE_INCOMPAT_NO_HOLES |                                  \
+	 BTRFS_FEATURE_INCOMPAT_METADATA_UUID |                             \
+	 BTRFS_FEATURE_INCOMPAT_RAID1C34 | BTRFS_FEATURE_INCOMPAT_ZONED |   \
+	 BTRFS_FEATURE_INCOMPAT_EXTENT_TREE_V2 |                            \
+	 BTRFS_FEATURE_INCOMPAT_RAID_STRIPE_TREE |                          \
+	 BTRFS_FEATURE_INCOMPAT_SIMPLE_QUOTA)
+
+/* The fsid tree blocks carry: metadata_uuid when that feature is on. */
+static const u8 *super_metadata_fsid(const struct btrfs_super_block *sb)
+{
+	if (btrfs_super_incompat_flags(sb) & BTRFS_FEATURE_INCOMPAT_METADATA_UUID)
+		return sb->metadata_uuid;
+	return sb->fsid;
+}
+
+static enum btrfs_super_problem check_super_identity(
+	const struct btrfs_super_block *sb, u64 bytenr, bool allow_temp)
+{
+	u64 magic = btrfs_super_magic(sb);
+
+	if (magic != BTRFS_MAGIC &&
+	    !(allow_temp && magic == BTRFS_MAGIC_TEMPORARY))
+		return SUPER_BAD_MAGIC;
+	if (!btrfs_csum_type_valid(btrfs_super_csum_type(sb)))
+		return SUPER_BAD_CSUM_TYPE;
+	if (!btrfs_super_csum_ok(sb))
+		return SUPER_BAD_CSUM;
+	if (btrfs_super_bytenr(sb) != bytenr)
+		return SUPER_BAD_BYTENR;
+	return SUPER_OK;
+}
+
+static enum btrfs_super_problem check_super_geometry(
+	const struct btrfs_super_block *sb)
+{
+	u32 sectorsize = btrfs_super_sectorsize(sb);
+	u32 nodesize = btrfs_super_nodesize(sb);
+	u32 stripesize = btrfs_super_stripesize(sb);
+	u32 sys_size = btrfs_super_sys_array_size(sb);
+
+	if (!is_power_of_2(sectorsize) || sectorsize < 4096 ||
+	    sectorsize > BTRFS_MAX_NODESIZE)
+		return SUPER_BAD_SECTORSIZE;
+	if (!is_power_of_2(nodesize) || nodesize < sectorsize ||
+	    nodesize > BTRFS_MAX_NODESIZE)
+		return SUPER_BAD_NODESIZE;
+	/* Old filesystems have 4096 whatever the sector size. */
+	if (stripesize != sectorsize && stripesize != 4096)
+		return SUPER_BAD_STRIPESIZE;
+	if (sys_size > BTRFS_SYSTEM_CHUNK_ARRAY_SIZE ||
+	    sys_size < sizeof(struct btrfs_disk_key) + sizeof(struct btrfs_chunk))
+		return SUPER_BAD_SYS_ARRAY;
+	return SUPER_OK;
+}
+
+static enum btrfs_super_problem check_super_roots(
+	const struct btrfs_super_block *sb)
+{
+	u64 align = btrfs_super_sectorsize(sb);
+
+	if (btrfs_super_root(sb) == 0 || btrfs_super_chunk_root(sb) == 0 ||
+	    !IS_ALIGNED(btrfs_super_root(sb), align) ||
+	    !IS_ALIGNED(btrfs_super_chunk_root(sb), align) ||
+	    !IS_ALIGNED(btrfs_super_log_root(sb), align))
+		return SUPER_BAD_ROOT;
+	if (btrfs_super_root_level(sb) >= BTRFS_MAX_LEVEL ||
+	    btrfs_super_chunk_root_level(sb) >= BTRFS_MAX_LEVEL ||
+	    btrfs_super_log_root_level(sb) >= BTRFS_MAX_LEVEL)
+		return SUPER_BAD_LEVEL;
+	return SUPER_OK;
+}
+
+static enum btrfs_super_problem check_super_counts(
+	const struct btrfs_super_block *sb)
+{
+	if (btrfs_super_num_devices(sb) == 0)
+		return SUPER_BAD_DEVICES;
+	if (btrfs_super_total_bytes(sb) == 0 ||
+	    btrfs_super_bytes_used(sb) < 6ULL * btrfs_super_nodesize(sb))
+		return SUPER_BAD_SIZES;
+	if (btrfs_super_incompat_flags(sb) & ~KNOWN_INCOMPAT_FLAGS)
+		return SUPER_BAD_FLAGS;
+	if (memcmp(sb->dev_item.fsid, super_metadata_fsid(sb), BTRFS_FSID_SIZE))
+		return SUPER_BAD_FSID;
+	return SUPER_OK;
+}
+
+static enum btrfs_super_problem check_super(const struct btrfs_super_block *sb,
+					    u64 bytenr, bool magic_only,
+					    bool allow_temp)
+{
+	enum btrfs_super_problem p;
+	u64 magic = btrfs_super_magic(sb);
+
+	if (magic_only)
+		return magic == BTRFS_MAGIC ||
+		       (allow_temp && magic == BTRFS_MAGIC_TEMPORARY) ?
+			       SUPER_OK : SUPER_BAD_MAGIC;
+	p = check_super_identity(sb, bytenr, allow_temp);
+	if (p == SUPER_OK)
+		p = check_super_geometry(sb);
+	if (p == SUPER_OK)
+		p = check_super_roots(sb);
+	if (p == SUPER_OK)
+		p = check_super_counts(sb);
+	return p;
+}
+
+enum btrfs_super_problem btrfs_check_super(const struct btrfs_super_block *sb,
+					   u64 bytenr, bool magic_only)
+{
+	return check_super(sb, bytenr, magic_only, false);
+}
+
+/* Read and judge the copy at @bytenr. 0, -EINVAL (invalid), -EIO. */
+static int read_super_at(int fd, u64 bytenr, struct btrfs_super_block *sb,
+			 enum btrfs_super_problem *problem, bool allow_temp)
+{
+	int ret = btrfs_read_super_raw(fd, bytenr, sb);
+
+	*problem = SUPER_SHORT_READ;
+	if (ret == -ENOSPC)
+		return -EINVAL;
+	if (ret)
+		return ret;
+	*problem = check_super(sb, bytenr, false, allow_temp);
+	return *problem == SUPER_OK ? 0 : -EINVAL;
+}
+
+/* The valid copy with the highest generation, among those that fit. */
+static int read_best_super(int fd, u64 dev_size, struct btrfs_super_block *sb,
+			   u64 *bytenr, enum btrfs_super_problem *problem,
+			   bool allow_temp)
+{
+	struct btrfs_super_block tmp;
+	enum btrfs_super_problem p;
+	bool found = false;
+	int i;
+
+	*problem = SUPER_SHORT_READ;
+	for (i = 0; i < BTRFS_SUPER_MIRROR_MAX; i++) {
+		u64 off = btrfs_sb_offset(i);
+
+		if (off + BTRFS_SUPER_INFO_SIZE > dev_size)
+			break;
+		if (read_super_at(fd, off, &tmp, &p, allow_temp)) {
+			if (i == 0)
+				*problem = p;
+			continue;
+		}
+		if (found && btrfs_super_generation(&tmp) <=
+			     btrfs_super_generation(sb))
+			continue;
+		memcpy(sb, &tmp, sizeof(tmp));
+		*bytenr = off;
+		found = true;
+	}
+	if (found)
+		*problem = SUPER_OK;
+	return found ? 0 : -EINVAL;
+}
+
+static int read_dev_super(int fd, int mirror, struct btrfs_super_block *sb,
+			  u64 *bytenr, enum btrfs_super_problem *problem,
+			  bool allow_temp)
+{
+	enum btrfs_super_problem local;
+	u64 dev_size;
+	int ret;
+
+	if (!problem)
+		problem = &local;
+	*problem = SUPER_SHORT_READ;
+	if (mirror >= BTRFS_SUPER_MIRROR_MAX)
+		return -EINVAL;
+	ret = btrfs_device_size(fd, &dev_size);
+	if (ret)
+		return ret == -EINVAL ? -EINVAL : -EIO;
+	if (mirror < 0)
+		return read_best_super(fd, dev_size, sb, bytenr, problem,
+				       allow_temp);
+	*bytenr = btrfs_sb_offset(mirror);
+	if (*bytenr + BTRFS_SUPER_INFO_SIZE > dev_size)
+		return -EINVAL;
+	return read_super_at(fd, *bytenr, sb, problem, allow_temp);
+}
+
+int btrfs_read_dev_super(int fd, int mirror, struct btrfs_super_block *sb,
+			 u64 *bytenr, enum btrfs_super_problem *problem)
+{
+	return read_dev_super(fd, mirror, sb, bytenr, problem, false);
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading logical ranges. */
+
+/*
+ * Read what @mirror holds contiguously at @logical, at most @len bytes.
+ * Returns the bytes read (> 0) or negative errno.
+ */
+static s64 read_mapped(struct btrfs_fs_info *fs_info, void *buf, u64 logical,
+		       u64 len, int mirror)
+{
+	struct btrfs_device *dev;
+	u64 physical, maplen;
+	ssize_t got;
+	int ret;
+
+	ret = btrfs_map_block(fs_info, logical, mirror, &dev, &physical,
+			      &maplen);
+	if (ret)
+		return ret;
+	maplen = min_t(u64, maplen, len);
+	if (maplen > SSIZE_MAX)
+		maplen = SSIZE_MAX;
+	got = dev->ops->pread(dev, buf, (size_t)maplen, physical);
+	if (got < 0)
+		return got;
+	if ((u64)got != maplen)
+		return -EIO;
+	return (s64)maplen;
+}
+
+/* Read @len bytes at @logical from one mirror. */
+static int read_logical(struct btrfs_fs_info *fs_info, void *buf, u64 logical,
+			u64 len, int mirror)
+{
+	u64 done = 0;
+
+	while (done < len) {
+		s64 got = read_mapped(fs_info, (u8 *)buf + done, logical + done,
+				      len - done, mirror);
+
+		if (got < 0)
+			return (int)got;
+		done += (u64)got;
+	}
+	return 0;
+}
+
+/* One contiguous piece from the first mirror that reads it. */
+static s64 read_piece_any_mirror(struct btrfs_fs_info *fs_info, void *buf,
+				 u64 logical, u64 len)
+{
+	int copies = btrfs_num_copies(fs_info, logical);
+	s64 got = -ENOENT;
+	int mirror;
+
+	for (mirror = 1; mirror <= copies; mirror++) {
+		got = read_mapped(fs_info, buf, logical, len, mirror);
+		if (got > 0)
+			break;
+	}
+	return got;
+}
+
+int read_data_from_disk(struct btrfs_fs_info *fs_info, void *buf, u64 logical,
+			u64 len, int mirror)
+{
+	u64 done = 0;
+
+	if (mirror < 0)
+		return -EINVAL;
+	if (mirror > 0)
+		return read_logical(fs_info, buf, logical, len, mirror);
+	while (done < len) {
+		s64 got = read_piece_any_mirror(fs_info, (u8 *)buf + done,
+						logical + done, len - done);
+
+		if (got < 0)
+			return (int)got;
+		done += (u64)got;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Tree blocks. */
+
+static int tree_block_csum(const struct btrfs_fs_info *fs_info,
+			   const struct extent_buffer *eb,
+			   u8 out[BTRFS_CSUM_SIZE])
+{
+	if (eb->len <= BTRFS_CSUM_SIZE)
+		return -EUCLEAN;
+	return btrfs_csum_data(fs_info->csum_type, eb->data + BTRFS_CSUM_SIZE,
+			       eb->len - BTRFS_CSUM_SIZE, out);
+}
+
+bool btrfs_tree_block_csum_ok(const struct btrfs_fs_info *fs_info,
+			      const struct extent_buffer *eb)
+{
+	u8 csum[BTRFS_CSUM_SIZE];
+
+	if (tree_block_csum(fs_info, eb, csum))
+		return false;
+	return memcmp(csum, eb->data, fs_info->csum_size) == 0;
+}
+
+/* The first min(size, 8) bytes of a checksum, read big-endian. */
+static u64 csum_prefix(const u8 *csum, unsigned size)
+{
+	unsigned n = min_t(unsigned, size, 8);
+	u64 val = 0;
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		val = (val << 8) | csum[i];
+	return val;
+}
+
+static int set_problem(struct btrfs_block_error *err,
+		       enum btrfs_block_problem p, u64 wanted, u64 found)
+{
+	err->problem = p;
+	err->wanted = wanted;
+	err->found = found;
+	switch (p) {
+	case BLOCK_BAD_LEVEL:
+	case BLOCK_BAD_FIRST_KEY:
+	case BLOCK_BAD_OWNER:
+	case BLOCK_STRUCTURE:
+		return -EUCLEAN;
+	default:
+		return -EIO;
+	}
+}
+
+static int verify_csum(const struct btrfs_fs_info *fs_info,
+		       const struct extent_buffer *eb,
+		       struct btrfs_block_error *err)
+{
+	u8 csum[BTRFS_CSUM_SIZE];
+	unsigned size = fs_info->csum_size;
+
+	if (tree_block_csum(fs_info, eb, csum))
+		return set_problem(err, BLOCK_BAD_CSUM, 0, 0);
+	if (memcmp(csum, eb->data, size) == 0)
+		return 0;
+	err->csum_size = (u16)size;
+	memcpy(err->csum_wanted, eb->data, size);
+	memcpy(err->csum_found, csum, size);
+	return set_problem(err, BLOCK_BAD_CSUM, csum_prefix(eb->data, size),
+			   csum_prefix(csum, size));
+}
+
+static int verify_first_key(const struct extent_buffer *eb,
+			    const struct btrfs_key *want,
+			    struct btrfs_block_error *err)
+{
+	struct btrfs_key found;
+
+	if (btrfs_header_nritems(eb) == 0)
+		return set_problem(err, BLOCK_BAD_FIRST_KEY, want->objectid, 0);
+	btrfs_first_key_to_cpu(eb, &found);
+	if (btrfs_comp_cpu_keys(&found, want) == 0)
+		return 0;
+	return set_problem(err, BLOCK_BAD_FIRST_KEY, want->objectid,
+			   found.objectid);
+}
+
+/* Header identity and the parent's expectations. */
+static int verify_header(const struct btrfs_fs_info *fs_info,
+			 const struct extent_buffer *eb,
+			 const struct btrfs_tree_parent_check *check,
+			 struct btrfs_block_error *err)
+{
+	if (btrfs_header_bytenr(eb) != eb->start)
+		return set_problem(err, BLOCK_BAD_BYTENR, eb->start,
+				   btrfs_header_bytenr(eb));
+	if (memcmp(btrfs_header_fsid(eb), fs_info->metadata_uuid,
+		   BTRFS_FSID_SIZE))
+		return set_problem(err, BLOCK_BAD_FSID, 0, 0);
+	if (check->level >= 0 && btrfs_header_level(eb) != check->level)
+		return set_problem(err, BLOCK_BAD_LEVEL, (u64)check->level,
+				   btrfs_header_level(eb));
+	if (check->transid && btrfs_header_generation(eb) != check->transid)
+		return set_problem(err, BLOCK_BAD_TRANSID, check->transid,
+				   btrfs_header_generation(eb));
+	if (check->owner_root && btrfs_header_owner(eb) != check->owner_root)
+		return set_problem(err, BLOCK_BAD_OWNER, check->owner_root,
+				   btrfs_header_owner(eb));
+	if (check->has_first_key)
+		return verify_first_key(eb, &check->first_key, err);
+	return 0;
+}
+
+/* Everything read_tree_block_ex promises about a returned block. */
+static int verify_tree_block(const struct btrfs_fs_info *fs_info,
+			     const struct extent_buffer *eb,
+			     const struct btrfs_tree_parent_check *check,
+			     struct btrfs_block_error *err)
+{
+	struct btrfs_tree_check_result res = { TREE_CHECK_OK, -1 };
+	int ret;
+
+	ret = verify_csum(fs_info, eb, err);
+	if (!ret)
+		ret = verify_header(fs_info, eb, check, err);
+	if (ret)
+		return ret;
+	if (btrfs_check_tree_block(fs_info, eb, &res)) {
+		err->checker_reason = (int)res.reason;
+		err->checker_slot = res.slot;
+		return set_problem(err, BLOCK_STRUCTURE, 0, 0);
+	}
+	return 0;
+}
+
+/* A cached block: verified already, only the expectations are new. */
+static struct extent_buffer *check_cached(struct btrfs_fs_info *fs_info,
+					  struct extent_buffer *eb,
+					  const struct btrfs_tree_parent_check *check,
+					  struct btrfs_block_error *err)
+{
+	int ret;
+
+	if (eb->flags & EXTENT_BUFFER_UNCHECKED)
+		ret = verify_tree_block(fs_info, eb, check, err);
+	else
+		ret = verify_header(fs_info, eb, check, err);
+	if (ret == 0)
+		return eb;
+	err->mirror = eb->read_mirror;
+	free_extent_buffer(eb);
+	return ERR_PTR(ret);
+}
+
+/* Read and verify one mirror into @eb. */
+static int read_one_mirror(struct btrfs_fs_info *fs_info,
+			   struct extent_buffer *eb, int mirror,
+			   const struct btrfs_tree_parent_check *check,
+			   struct btrfs_block_error *err)
+{
+	int ret;
+
+	memset(err, 0, sizeof(*err));
+	err->mirror = mirror;
+	err->checker_slot = -1;
+	ret = read_logical(fs_info, eb->data, eb->start, eb->len, mirror);
+	if (ret) {
+		err->problem = BLOCK_IO;
+		return ret;
+	}
+	return verify_tree_block(fs_info, eb, check, err);
+}
+
+/*
+ * Try every mirror; 0 with @eb filled from the first good one, or the
+ * error to return: a verification failure wins over plain read errors,
+ * and -ENODEV means no copy was on a present device.
+ */
+static int read_mirrors(struct btrfs_fs_info *fs_info, struct extent_buffer *eb,
+			const struct btrfs_tree_parent_check *check,
+			struct btrfs_block_error *err)
+{
+	struct btrfs_block_error cur;
+	int copies = btrfs_num_copies(fs_info, eb->start);
+	int result = -EIO;
+	bool all_nodev = copies > 0;
+	int mirror;
+	int ret;
+
+	err->problem = BLOCK_IO;
+	for (mirror = 1; mirror <= copies; mirror++) {
+		ret = read_one_mirror(fs_info, eb, mirror, check, &cur);
+		if (ret == 0) {
+			eb->read_mirror = mirror;
+			return 0;
+		}
+		if (ret != -ENODEV)
+			all_nodev = false;
+		if (cur.problem != BLOCK_IO || err->problem == BLOCK_IO) {
+			*err = cur;
+			result = cur.problem == BLOCK_IO ? -EIO : ret;
+		}
+	}
+	return all_nodev ? -ENODEV : result;
+}
+
+struct extent_buffer *read_tree_block_ex(struct btrfs_fs_info *fs_info,
+					 u64 bytenr,
+					 const struct btrfs_tree_parent_check *check,
+					 struct btrfs_block_error *err)
+{
+	static const struct btrfs_tree_parent_check no_check = { .level = -1 };
+	struct btrfs_block_error local;
+	struct extent_buffer *eb;
+	int ret;
+
+	if (!err)
+		err = &local;
+	memset(err, 0, sizeof(*err));
+	err->checker_slot = -1;
+	if (!check)
+		check = &no_check;
+	if (bytenr == 0 || !IS_ALIGNED(bytenr, (u64)fs_info->sectorsize)) {
+		err->problem = BLOCK_IO;
+		return ERR_PTR(-EIO);
+	}
+	if (fs_info->eb_cache) {
+		eb = find_extent_buffer(fs_info->eb_cache, bytenr,
+					fs_info->nodesize);
+		if (eb)
+			return check_cached(fs_info, eb, check, err);
+	}
+	eb = alloc_extent_buffer(bytenr, fs_info->nodesize);
+	if (!eb)
+		return ERR_PTR(-ENOMEM);
+	ret = read_mirrors(fs_info, eb, check, err);
+	if (ret) {
+		free_extent_buffer(eb);
+		return ERR_PTR(ret);
+	}
+	eb->flags |= EXTENT_BUFFER_UPTODATE;
+	if (!fs_info->eb_cache)
+		return eb;	/* no cache (unit tests): the caller owns it */
+	return eb_cache_insert(fs_info->eb_cache, eb);
+}
+
+/* ------------------------------------------------------------------ */
+/* Roots. */
+
+void btrfs_free_root(struct btrfs_root *root)
+{
+	if (IS_ERR_OR_NULL(root))
+		return;
+	free_extent_buffer(root->node);
+	free(root);
+}
+
+/* A root object around an already read root block (takes @eb's ref). */
+static struct btrfs_root *make_root(struct btrfs_fs_info *fs_info,
+				    u64 objectid, u64 offset,
+				    struct extent_buffer *eb)
+{
+	struct btrfs_root *root = calloc(1, sizeof(*root));
+
+	if (!root) {
+		free_extent_buffer(eb);
+		return NULL;
+	}
+	root->fs_info = fs_info;
+	root->root_key.objectid = objectid;
+	root->root_key.type = BTRFS_ROOT_ITEM_KEY;
+	root->root_key.offset = offset;
+	root->node = eb;
+	btrfs_set_stack_root_bytenr(&root->root_item, eb->start);
+	btrfs_set_stack_root_generation(&root->root_item,
+					btrfs_header_generation(eb));
+	btrfs_set_stack_root_level(&root->root_item, btrfs_header_level(eb));
+	btrfs_set_stack_root_refs(&root->root_item, 1);
+	return root;
+}
+
+/* A second handle on a root fs_info already holds (tree or chunk root). */
+static struct btrfs_root *clone_root(const struct btrfs_root *src)
+{
+	struct btrfs_root *root;
+
+	if (!src)
+		return ERR_PTR(-ENOENT);
+	root = malloc(sizeof(*root));
+	if (!root)
+		return ERR_PTR(-ENOMEM);
+	memcpy(root, src, sizeof(*root));
+	root->node = extent_buffer_get(src->node);
+	return root;
+}
+
+/* Position @path at the ROOT_ITEM @location names. 0, -ENOENT, <0. */
+static int find_root_item(struct btrfs_root *tree_root,
+			  const struct btrfs_key *location,
+			  struct btrfs_path *path)
+{
+	struct btrfs_key key = *location;
+	struct btrfs_key found;
+	int ret;
+
+	key.type = BTRFS_ROOT_ITEM_KEY;
+	ret = btrfs_search_slot(NULL, tree_root, &key, path, 0, 0);
+	if (ret > 0 && location->offset == (u64)-1)
+		ret = btrfs_previous_item(tree_root, path, key.objectid,
+					  BTRFS_ROOT_ITEM_KEY);
+	if (ret < 0)
+		return ret;
+	if (ret > 0 || !path->nodes[0])
+		return -ENOENT;
+	btrfs_item_key_to_cpu(path->nodes[0], &found, path->slots[0]);
+	if (found.objectid != key.objectid || found.type != key.type)
+		return -ENOENT;
+	return 0;
+}
+
+/* Copy the root item at @path into @root (legacy items zero-filled). */
+static int copy_root_item(const struct btrfs_path *path,
+			  struct btrfs_root *root)
+{
+	const struct extent_buffer *leaf = path->nodes[0];
+	int slot = path->slots[0];
+	u32 size = btrfs_item_size(leaf, slot);
+	u32 offset = btrfs_item_offset(leaf, slot);
+	u32 limit = btrfs_leaf_data_size(leaf->len);
+
+	if (size < BTRFS_LEGACY_ROOT_ITEM_SIZE || offset > limit ||
+	    size > limit - offset)
+		return -EUCLEAN;
+	memset(&root->root_item, 0, sizeof(root->root_item));
+	memcpy(&root->root_item, btrfs_item_ptr_raw(leaf, slot),
+	       min_t(u32, size, sizeof(root->root_item)));
+	btrfs_item_key_to_cpu(leaf, &root->root_key, slot);
+	return 0;
+}
+
+/* Read the root block its root item names; *bad gets the bytenr on error. */
+static int read_root_node(struct btrfs_fs_info *fs_info,
+			  struct btrfs_root *root, u64 *bad)
+{
+	struct btrfs_tree_parent_check check = { 0 };
+	struct extent_buffer *eb;
+	u64 bytenr = btrfs_stack_root_bytenr(&root->root_item);
+
+	*bad = bytenr;
+	check.level = btrfs_stack_root_level(&root->root_item);
+	check.transid = btrfs_stack_root_generation(&root->root_item);
+	if (check.level >= BTRFS_MAX_LEVEL)
+		return -EUCLEAN;
+	eb = read_tree_block(fs_info, bytenr, &check);
+	if (IS_ERR(eb))
+		return (int)PTR_ERR(eb);
+	root->node = eb;
+	return 0;
+}
+
+static struct btrfs_root *read_tree_root(struct btrfs_fs_info *fs_info,
+					 const struct btrfs_key *location,
+					 u64 *bad)
+{
+	struct btrfs_root *root;
+	struct btrfs_path *path;
+	int ret;
+
+	*bad = 0;
+	if (location->objectid == BTRFS_ROOT_TREE_OBJECTID)
+		return clone_root(fs_info->tree_root);
+	if (location->objectid == BTRFS_CHUNK_TREE_OBJECTID)
+		return clone_root(fs_info->chunk_root);
+	if (!fs_info->tree_root)
+		return ERR_PTR(-ENOENT);
+	root = calloc(1, sizeof(*root));
+	path = btrfs_alloc_path();
+	ret = root && path ? 0 : -ENOMEM;
+	if (!ret)
+		ret = find_root_item(fs_info->tree_root, location, path);
+	if (!ret)
+		ret = copy_root_item(path, root);
+	btrfs_free_path(path);
+	if (!ret)
+		ret = read_root_node(fs_info, root, bad);
+	if (ret) {
+		free(root);
+		return ERR_PTR(ret);
+	}
+	root->fs_info = fs_info;
+	return root;
+}
+
+struct btrfs_root *btrfs_read_tree_root(struct btrfs_fs_info *fs_info,
+					const struct btrfs_key *location)
+{
+	u64 bad;
+
+	return read_tree_root(fs_info, location, &bad);
+}
+
+/* ------------------------------------------------------------------ */
+/* open_ctree: each step fills @why on failure. */
+
+static int fail(struct open_ctree_error *why, int err, const char *what,
+		u64 bytenr)
+{
+	why->err = err;
+	why->what = what;
+	why->bytenr = bytenr;
+	return err;
+}
+
+static void copy_path(struct open_ctree_error *why, const char *path)
+{
+	snprintf(why->path, sizeof(why->path), "%s", path ? path : "");
+}
+
+static void setup_from_super(struct btrfs_fs_info *fs_info)
+{
+	const struct btrfs_super_block *sb = &fs_info->super_copy;
+
+	memcpy(fs_info->fsid, sb->fsid, BTRFS_FSID_SIZE);
+	memcpy(fs_info->metadata_uuid, super_metadata_fsid(sb), BTRFS_FSID_SIZE);
+	fs_info->nodesize = btrfs_super_nodesize(sb);
+	fs_info->sectorsize = btrfs_super_sectorsize(sb);
+	fs_info->stripesize = btrfs_super_stripesize(sb);
+	fs_info->csum_type = btrfs_super_csum_type(sb);
+	fs_info->csum_size = (u16)btrfs_csum_type_size(fs_info->csum_type);
+	fs_info->generation = btrfs_super_generation(sb);
+}
+
+/* Pick the superblock from the first device as @args asks. */
+static int load_super(struct btrfs_fs_info *fs_info,
+		      const struct open_ctree_args *args,
+		      struct open_ctree_error *why)
+{
+	bool temp = args->flags & OPEN_CTREE_ALLOW_TEMP;
+	int fd, ret;
+
+	copy_path(why, args->devices[0]);
+	fd = open(args->devices[0], O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail(why, -errno, "device", 0);
+	if (args->super_bytenr) {
+		fs_info->super_bytenr = args->super_bytenr;
+		ret = read_super_at(fd, args->super_bytenr, &fs_info->super_copy,
+				    &why->super_problem, temp);
+	} else {
+		ret = read_dev_super(fd, args->super_mirror, &fs_info->super_copy,
+				     &fs_info->super_bytenr, &why->super_problem,
+				     temp);
+	}
+	close(fd);
+	if (ret)
+		return fail(why, ret, "superblock", fs_info->super_bytenr);
+	why->path[0] = '\0';
+	setup_from_super(fs_info);
+	return 0;
+}
+
+static int open_devices(struct btrfs_fs_info *fs_info,
+			const struct open_ctree_args *args,
+			struct open_ctree_error *why)
+{
+	int ret;
+	int i;
+
+	for (i = 0; i < args->nr_devices; i++) {
+		ret = btrfs_open_devices(fs_info, &args->devices[i], 1, true);
+		if (ret) {
+			copy_path(why, args->devices[i]);
+			return fail(why, ret, "device", 0);
+		}
+	}
+	if (args->flags & OPEN_CTREE_NO_SCAN)
+		return 0;
+	ret = btrfs_open_devices(fs_info, NULL, 0, false);
+	return ret ? fail(why, ret, "device", 0) : 0;
+}
+
+/* The devid of a missing device holding a copy of @logical, or 0. */
+static u64 missing_devid(struct btrfs_fs_info *fs_info, u64 logical)
+{
+	const struct map_lookup *map = btrfs_find_chunk_map(fs_info, logical);
+	int i;
+
+	for (i = 0; map && i < map->num_stripes; i++)
+		if (!map->stripes[i].dev)
+			return map->stripes[i].devid;
+	return 0;
+}
+
+static int fail_block(struct btrfs_fs_info *fs_info,
+		      struct open_ctree_error *why, int err, const char *what,
+		      u64 bytenr)
+{
+	if (err == -ENODEV)
+		why->devid = missing_devid(fs_info, bytenr);
+	return fail(why, err, what, bytenr);
+}
+
+/* Read a root block the superblock (or an override) points at. */
+static int read_super_root(struct btrfs_fs_info *fs_info, u64 objectid,
+			   u64 bytenr, int level, u64 transid,
+			   struct btrfs_root **out)
+{
+	struct btrfs_tree_parent_check check = { 0 };
+	struct extent_buffer *eb;
+
+	check.level = level;
+	check.transid = transid;
+	check.owner_root = objectid;
+	eb = read_tree_block(fs_info, bytenr, &check);
+	if (IS_ERR(eb))
+		return (int)PTR_ERR(eb);
+	*out = make_root(fs_info, objectid, 0, eb);
+	return *out ? 0 : -ENOMEM;
+}
+
+static int setup_chunks(struct btrfs_fs_info *fs_info,
+			const struct open_ctree_args *args,
+			struct open_ctree_error *why)
+{
+	const struct btrfs_super_block *sb = &fs_info->super_copy;
+	u64 bytenr = btrfs_super_chunk_root(sb);
+	int level = btrfs_super_chunk_root_level(sb);
+	u64 transid = btrfs_super_chunk_root_generation(sb);
+	int ret;
+
+	ret = btrfs_read_sys_array(fs_info);
+	if (ret)
+		return fail(why, ret, "sys chunk array", 0);
+	if (args->chunk_root_bytenr) {
+		bytenr = args->chunk_root_bytenr;
+		level = -1;
+		transid = 0;
+	}
+	ret = read_super_root(fs_info, BTRFS_CHUNK_TREE_OBJECTID, bytenr,
+			      level, transid, &fs_info->chunk_root);
+	if (ret)
+		return fail_block(fs_info, why, ret, "chunk root", bytenr);
+	memcpy(fs_info->chunk_tree_uuid,
+	       btrfs_header_chunk_tree_uuid(fs_info->chunk_root->node),
+	       BTRFS_UUID_SIZE);
+	ret = btrfs_read_chunk_tree(fs_info);
+	if (ret)
+		return fail_block(fs_info, why, ret, "chunk tree", 0);
+	return 0;
+}
+
+/* Index of the newest backup root not tried yet, or -1. */
+static int newest_untried_backup(const struct btrfs_root_backup *b,
+				 const bool *tried)
+{
+	int best = -1;
+	int i;
+
+	for (i = 0; i < BTRFS_NUM_BACKUP_ROOTS; i++) {
+		if (tried[i] || !btrfs_stack_backup_tree_root(&b[i]))
+			continue;
+		if (best < 0 || btrfs_stack_backup_tree_root_gen(&b[i]) >
+				btrfs_stack_backup_tree_root_gen(&b[best]))
+			best = i;
+	}
+	return best;
+}
+
+/* The usable backup root with the newest generation. */
+static int read_backup_tree_root(struct btrfs_fs_info *fs_info,
+				 struct open_ctree_error *why)
+{
+	const struct btrfs_root_backup *b = fs_info->super_copy.super_roots;
+	bool tried[BTRFS_NUM_BACKUP_ROOTS] = { false };
+	int ret = -ENOENT;
+	u64 bytenr = 0;
+	int i;
+
+	while ((i = newest_untried_backup(b, tried)) >= 0) {
+		tried[i] = true;
+		bytenr = btrfs_stack_backup_tree_root(&b[i]);
+		ret = read_super_root(fs_info, BTRFS_ROOT_TREE_OBJECTID, bytenr,
+				      btrfs_stack_backup_tree_root_level(&b[i]),
+				      btrfs_stack_backup_tree_root_gen(&b[i]),
+				      &fs_info->tree_root);
+		if (ret == 0)
+			return 0;
+	}
+	return fail_block(fs_info, why, ret, "tree root", bytenr);
+}
+
+static int setup_tree_root(struct btrfs_fs_info *fs_info,
+			   const struct open_ctree_args *args,
+			   struct open_ctree_error *why)
+{
+	const struct btrfs_super_block *sb = &fs_info->super_copy;
+	u64 bytenr = btrfs_super_root(sb);
+	int level = btrfs_super_root_level(sb);
+	u64 transid = btrfs_super_generation(sb);
+	int ret;
+
+	if (args->tree_root_bytenr) {
+		bytenr = args->tree_root_bytenr;
+		level = -1;
+		transid = 0;
+	} else if (args->flags & OPEN_CTREE_BACKUP_ROOT) {
+		return read_backup_tree_root(fs_info, why);
+	}
+	ret = read_super_root(fs_info, BTRFS_ROOT_TREE_OBJECTID, bytenr, level,
+			      transid, &fs_info->tree_root);
+	return ret ? fail_block(fs_info, why, ret, "tree root", bytenr) : 0;
+}
+
+/* The well-known trees read from the root tree. */
+struct global_tree {
+	u64 objectid;
+	size_t field;		/* offset of the struct btrfs_root * in fs_info */
+	const char *what;
+};
+
+#define GLOBAL_TREE(id, member, what) \
+	{ id, offsetof(struct btrfs_fs_info, member), what }
+
+static const struct global_tree global_trees[] = {
+	GLOBAL_TREE(BTRFS_EXTENT_TREE_OBJECTID, extent_root, "extent tree"),
+	GLOBAL_TREE(BTRFS_DEV_TREE_OBJECTID, dev_root, "dev tree"),
+	GLOBAL_TREE(BTRFS_FS_TREE_OBJECTID, fs_root, "fs tree"),
+	GLOBAL_TREE(BTRFS_CSUM_TREE_OBJECTID, csum_root, "csum tree"),
+	GLOBAL_TREE(BTRFS_QUOTA_TREE_OBJECTID, quota_root, "quota tree"),
+	GLOBAL_TREE(BTRFS_UUID_TREE_OBJECTID, uuid_root, "uuid tree"),
+	GLOBAL_TREE(BTRFS_FREE_SPACE_TREE_OBJECTID, free_space_root,
+		    "free space tree"),
+	GLOBAL_TREE(BTRFS_BLOCK_GROUP_TREE_OBJECTID, block_group_root,
+		    "block group tree"),
+};
+
+static struct btrfs_root **global_slot(struct btrfs_fs_info *fs_info,
+				       const struct global_tree *t)
+{
+	return (struct btrfs_root **)((u8 *)fs_info + t->field);
+}
+
+/* Must this tree exist?  Quota and uuid trees are optional. */
+static bool global_tree_required(const struct btrfs_fs_info *fs_info,
+				 u64 objectid)
+{
+	switch (objectid) {
+	case BTRFS_QUOTA_TREE_OBJECTID:
+	case BTRFS_UUID_TREE_OBJECTID:
+		return false;
+	case BTRFS_FREE_SPACE_TREE_OBJECTID:
+		return btrfs_fs_compat_ro(fs_info,
+					  BTRFS_FEATURE_COMPAT_RO_FREE_SPACE_TREE);
+	case BTRFS_BLOCK_GROUP_TREE_OBJECTID:
+		return btrfs_fs_compat_ro(fs_info,
+					  BTRFS_FEATURE_COMPAT_RO_BLOCK_GROUP_TREE);
+	}
+	return true;
+}
+
+static int setup_global_tree(struct btrfs_fs_info *fs_info,
+			     const struct global_tree *t,
+			     struct open_ctree_error *why)
+{
+	struct btrfs_key key = { t->objectid, BTRFS_ROOT_ITEM_KEY, 0 };
+	bool partial = fs_info->open_flags & OPEN_CTREE_PARTIAL;
+	struct btrfs_root *root;
+	u64 bad;
+	int ret;
+
+	root = read_tree_root(fs_info, &key, &bad);
+	if (!IS_ERR(root)) {
+		*global_slot(fs_info, t) = root;
+		return 0;
+	}
+	ret = (int)PTR_ERR(root);
+	if (ret == -ENOMEM)
+		return fail(why, ret, t->what, bad);
+	if (partial ||
+	    (ret == -ENOENT && !global_tree_required(fs_info, t->objectid)))
+		return 0;
+	return fail_block(fs_info, why, ret, t->what, bad);
+}
+
+static int setup_log_tree(struct btrfs_fs_info *fs_info,
+			  struct open_ctree_error *why)
+{
+	const struct btrfs_super_block *sb = &fs_info->super_copy;
+	u64 bytenr = btrfs_super_log_root(sb);
+	struct btrfs_tree_parent_check check = { 0 };
+	struct extent_buffer *eb;
+
+	if (!bytenr)
+		return 0;
+	check.level = btrfs_super_log_root_level(sb);
+	check.transid = btrfs_super_generation(sb) + 1;
+	eb = read_tree_block(fs_info, bytenr, &check);
+	if (IS_ERR(eb)) {
+		if (fs_info->open_flags & OPEN_CTREE_PARTIAL)
+			return 0;
+		return fail_block(fs_info, why, (int)PTR_ERR(eb), "log tree",
+				  bytenr);
+	}
+	fs_info->log_root_tree = make_root(fs_info, BTRFS_TREE_LOG_OBJECTID,
+					   BTRFS_TREE_LOG_OBJECTID, eb);
+	return fs_info->log_root_tree ? 0 : fail(why, -ENOMEM, "log tree", 0);
+}
+
+static int setup_trees(struct btrfs_fs_info *fs_info,
+		       const struct open_ctree_args *args,
+		       struct open_ctree_error *why)
+{
+	size_t i;
+	int ret;
+
+	ret = setup_tree_root(fs_info, args, why);
+	for (i = 0; ret == 0 && i < ARRAY_SIZE(global_trees); i++)
+		ret = setup_global_tree(fs_info, &global_trees[i], why);
+	if (ret == 0)
+		ret = setup_log_tree(fs_info, why);
+	return ret;
+}
+
+static int alloc_caches(struct btrfs_fs_info *fs_info,
+			const struct open_ctree_args *args,
+			struct open_ctree_error *why)
+{
+	size_t bytes = args->cache_bytes ? args->cache_bytes :
+					   (size_t)DEFAULT_CACHE_BYTES;
+
+	fs_info->eb_cache = eb_cache_create(bytes);
+	fs_info->mapping_tree = btrfs_mapping_tree_alloc();
+	if (!fs_info->eb_cache || !fs_info->mapping_tree)
+		return fail(why, -ENOMEM, "memory", 0);
+	return 0;
+}
+
+static int open_ctree_steps(struct btrfs_fs_info *fs_info,
+			    const struct open_ctree_args *args,
+			    struct open_ctree_error *why)
+{
+	int ret;
+
+	if (!args->devices || args->nr_devices < 1 || !args->devices[0])
+		return fail(why, -EINVAL, "device", 0);
+	ret = load_super(fs_info, args, why);
+	if (!ret)
+		ret = open_devices(fs_info, args, why);
+	if (!ret)
+		ret = alloc_caches(fs_info, args, why);
+	if (!ret)
+		ret = setup_chunks(fs_info, args, why);
+	if (ret || (args->flags & OPEN_CTREE_CHUNK_ONLY))
+		return ret;
+	return setup_trees(fs_info, args, why);
+}
+
+int open_ctree(const struct open_ctree_args *args, struct btrfs_fs_info **out,
+	       struct open_ctree_error *why)
+{
+	struct open_ctree_error local;
+	struct btrfs_fs_info *fs_info;
+	int ret;
+
+	if (!why)
+		why = &local;
+	memset(why, 0, sizeof(*why));
+	*out = NULL;
+	fs_info = calloc(1, sizeof(*fs_info));
+	if (!fs_info)
+		return fail(why, -ENOMEM, "memory", 0);
+	fs_info->open_flags = args->flags;
+	ret = open_ctree_steps(fs_info, args, why);
+	if (ret) {
+		close_ctree(fs_info);
+		return ret;
+	}
+	why->path[0] = '\0';
+	*out = fs_info;
+	return 0;
+}
+
+void close_ctree(struct btrfs_fs_info *fs_info)
+{
+	size_t i;
+
+	if (!fs_info)
+		return;
+	for (i = 0; i < ARRAY_SIZE(global_trees); i++)
+		btrfs_free_root(*global_slot(fs_info, &global_trees[i]));
+	btrfs_free_root(fs_info->log_root_tree);
+	btrfs_free_root(fs_info->tree_root);
+	btrfs_free_root(fs_info->chunk_root);
+	if (fs_info->eb_cache)
+		eb_cache_destroy(fs_info->eb_cache);
+	btrfs_mapping_tree_free(fs_info->mapping_tree);
+	btrfs_close_devices(fs_info->fs_devices);
+	free(fs_info);
+}

@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Opening a filesystem: superblocks, the chunk bootstrap, tree roots, and
+ * the one function every tree block is read through.
+ */
+#ifndef BTRFS_DISK_IO_H
+#define BTRFS_DISK_IO_H
+
+#include "kernel-shared/ctree.h"
+
+/* Byte offset of superblock copy @mirror (0 primary, 1 at 64MiB, 2 at 256GiB). */
+static inline u64 btrfs_sb_offset(int mirror)
+{
+	if (mirror == 0)
+		return BTRFS_SUPER_INFO_OFFSET;
+	return 16384ULL << (BTRFS_SUPER_MIRROR_SHIFT * mirror);
+}
+
+/* Why a superblock was rejected (btrfs_check_super). */
+enum btrfs_super_problem {
+	SUPER_OK = 0,
+	SUPER_SHORT_READ,	/* device too small / read failed */
+	SUPER_BAD_MAGIC,
+	SUPER_BAD_CSUM_TYPE,
+	SUPER_BAD_CSUM,
+	SUPER_BAD_BYTENR,	/* bytenr field differs from its location */
+	SUPER_BAD_SECTORSIZE,
+	SUPER_BAD_NODESIZE,
+	SUPER_BAD_STRIPESIZE,
+	SUPER_BAD_SYS_ARRAY,	/* sys_chunk_array_size out of range */
+	SUPER_BAD_ROOT,		/* root / chunk_root unaligned or zero */
+	SUPER_BAD_LEVEL,	/* a root level >= BTRFS_MAX_LEVEL */
+	SUPER_BAD_DEVICES,	/* num_devices zero */
+	SUPER_BAD_SIZES,	/* total_bytes / bytes_used implausible */
+	SUPER_BAD_FLAGS,	/* unknown incompat flags */
+	SUPER_BAD_FSID,		/* dev_item.fsid differs from (metadata) fsid */
+};
+
+/* Text for a problem, for frontends: "bad magic" style, no trailing period. */
+const char *btrfs_super_problem_str(enum btrfs_super_problem p);
+
+/*
+ * Read the 4 KiB superblock at byte @bytenr of @fd into @sb without judging
+ * it.  0, or -EIO / -ENOSPC (beyond end of device: short read).
+ */
+int btrfs_read_super_raw(int fd, u64 bytenr, struct btrfs_super_block *sb);
+
+/*
+ * Validate a superblock read from @bytenr: magic, checksum type and value,
+ * sizes, alignment, levels, flags.  Returns SUPER_OK or the first problem.
+ * With @magic_only, only the magic is checked (for forced dumps).
+ */
+enum btrfs_super_problem btrfs_check_super(const struct btrfs_super_block *sb,
+					   u64 bytenr, bool magic_only);
+
+/* Does the stored checksum of @sb match its contents? */
+bool btrfs_super_csum_ok(const struct btrfs_super_block *sb);
+
+/*
+ * Pick a superblock from @fd: with @mirror >= 0 exactly that copy; with -1
+ * the valid copy (within the device size) with the highest generation.
+ * 0 and *sb filled, *bytenr set; -EINVAL (none valid) or -EIO.
+ * @problem (may be NULL) gets the primary's problem when nothing is valid.
+ */
+int btrfs_read_dev_super(int fd, int mirror, struct btrfs_super_block *sb,
+			 u64 *bytenr, enum btrfs_super_problem *problem);
+
+/* Flags for open_ctree(). */
+#define OPEN_CTREE_PARTIAL	(1U << 0) /* a broken non-essential tree is left NULL */
+#define OPEN_CTREE_NO_SCAN	(1U << 1) /* do not look for other devices with libblkid */
+#define OPEN_CTREE_CHUNK_ONLY	(1U << 2) /* stop after the chunk tree */
+#define OPEN_CTREE_BACKUP_ROOT	(1U << 3) /* use the newest usable backup root */
+#define OPEN_CTREE_ALLOW_TEMP	(1U << 4) /* accept the temporary (unfinished mkfs) magic */
+
+struct open_ctree_args {
+	const char * const *devices;	/* paths given by the user */
+	int nr_devices;
+	int super_mirror;		/* -1: best copy */
+	u64 super_bytenr;		/* 0: by mirror; else read super here */
+	u64 tree_root_bytenr;		/* 0: from the superblock */
+	u64 chunk_root_bytenr;		/* 0: from the superblock */
+	unsigned int flags;		/* OPEN_CTREE_* */
+	size_t cache_bytes;		/* extent buffer cache bound; 0 default */
+};
+
+/* Why open_ctree failed, for frontends to explain.  */
+struct open_ctree_error {
+	int err;			/* negative errno */
+	enum btrfs_super_problem super_problem;
+	u64 bytenr;			/* block that failed, if any */
+	u64 devid;			/* missing device, if any */
+	char path[256];			/* device involved, if any */
+	const char *what;		/* "superblock", "chunk tree", "root tree", "device" ... */
+};
+
+/*
+ * Open a filesystem read-only.  On success *out holds it (close with
+ * close_ctree).  On failure returns negative errno and fills @why (may be
+ * NULL).  Never writes to any device.
+ */
+int open_ctree(const struct open_ctree_args *args, struct btrfs_fs_info **out,
+	       struct open_ctree_error *why);
+
+void close_ctree(struct btrfs_fs_info *fs_info);
+
+/* What the caller knows about a block it is about to read. */
+struct btrfs_tree_parent_check {
+	u64 owner_root;		/* 0: do not check */
+	u64 transid;		/* expected generation, 0: do not check */
+	int level;		/* expected level, -1: do not check */
+	bool has_first_key;
+	struct btrfs_key first_key;
+};
+
+/* Why a tree block failed to read, for messages. */
+enum btrfs_block_problem {
+	BLOCK_OK = 0,
+	BLOCK_IO,		/* read error or unmapped address */
+	BLOCK_BAD_CSUM,
+	BLOCK_BAD_BYTENR,
+	BLOCK_BAD_FSID,
+	BLOCK_BAD_LEVEL,
+	BLOCK_BAD_TRANSID,
+	BLOCK_BAD_FIRST_KEY,
+	BLOCK_BAD_OWNER,
+	BLOCK_STRUCTURE,	/* the tree checker rejected it */
+};
+
+/* Details of the last failure of read_tree_block_ex on every mirror. */
+struct btrfs_block_error {
+	enum btrfs_block_problem problem;
+	int mirror;
+	u64 wanted;		/* expected value (csum: first 8 bytes) */
+	u64 found;		/* found value */
+	int checker_reason;	/* enum from tree-checker.h when STRUCTURE */
+	int checker_slot;
+	/*
+	 * BLOCK_BAD_CSUM only: the stored (wanted) and computed (found)
+	 * checksums, csum_size meaningful bytes each.  wanted / found above
+	 * hold their first min(csum_size, 8) bytes read big-endian, so that
+	 * "0x%0*llx" with 2 * min(csum_size, 8) digits prints the bytes in
+	 * disk order as the reference tools do.
+	 */
+	u16 csum_size;
+	u8 csum_wanted[BTRFS_CSUM_SIZE];
+	u8 csum_found[BTRFS_CSUM_SIZE];
+};
+
+/*
+ * Read the tree block at logical @bytenr: map it, read a mirror, verify
+ * checksum, header and structure; on failure try the next mirror.  Cached
+ * blocks are returned from the cache.  Returns the buffer (one reference)
+ * or ERR_PTR(-EIO / -EUCLEAN); @err (may be NULL) says why.
+ */
+struct extent_buffer *read_tree_block_ex(struct btrfs_fs_info *fs_info,
+					 u64 bytenr,
+					 const struct btrfs_tree_parent_check *check,
+					 struct btrfs_block_error *err);
+
+static inline struct extent_buffer *
+read_tree_block(struct btrfs_fs_info *fs_info, u64 bytenr,
+		const struct btrfs_tree_parent_check *check)
+{
+	return read_tree_block_ex(fs_info, bytenr, check, NULL);
+}
+
+/* Text of a block problem ("checksum mismatch" style). */
+const char *btrfs_block_problem_str(enum btrfs_block_problem p);
+
+/* Is the tree block checksum in @eb valid? (computes over data[32..len)) */
+bool btrfs_tree_block_csum_ok(const struct btrfs_fs_info *fs_info,
+			      const struct extent_buffer *eb);
+
+/*
+ * Read the root item of tree @objectid (any offset for the newest: the
+ * highest offset found) from the root tree and its root node.  Returns the
+ * root (free with btrfs_free_root) or ERR_PTR(-ENOENT / -EIO / -EUCLEAN).
+ */
+struct btrfs_root *btrfs_read_tree_root(struct btrfs_fs_info *fs_info,
+					const struct btrfs_key *location);
+
+void btrfs_free_root(struct btrfs_root *root);
+
+/*
+ * Read @len bytes at logical address @logical from @mirror (1-based; 0 means
+ * the first one that reads) into @buf.  Data blocks only: no verification.
+ * 0 or negative errno.
+ */
+int read_data_from_disk(struct btrfs_fs_info *fs_info, void *buf, u64 logical,
+			u64 len, int mirror);
+
+#endif

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Devices and the chunk map: which device byte holds each logical byte.
+ */
+#ifndef BTRFS_VOLUMES_H
+#define BTRFS_VOLUMES_H
+
+#include "kernel-shared/ctree.h"
+
+/*
+ * One device of the filesystem.  I/O goes through @ops so that fault
+ * injection and undo-log backends can be slotted in later.
+ */
+struct btrfs_device;
+struct btrfs_device_ops {
+	ssize_t (*pread)(struct btrfs_device *dev, void *buf, size_t len, u64 off);
+	ssize_t (*pwrite)(struct btrfs_device *dev, const void *buf, size_t len, u64 off);
+	int (*flush)(struct btrfs_device *dev);
+};
+
+struct btrfs_device {
+	u64 devid;
+	u8 uuid[BTRFS_UUID_SIZE];
+	u8 fsid[BTRFS_FSID_SIZE];	/* from the device's superblock */
+	char *name;			/* path, NULL when missing */
+	int fd;				/* -1 when missing */
+	u64 device_size;		/* bytes of the file / block device */
+	u64 total_bytes;		/* from the dev item */
+	u64 bytes_used;
+	u64 generation;			/* of its superblock */
+	bool missing;
+	const struct btrfs_device_ops *ops;
+	struct btrfs_device *next;
+};
+
+struct btrfs_fs_devices {
+	u8 fsid[BTRFS_FSID_SIZE];
+	u8 metadata_uuid[BTRFS_FSID_SIZE];
+	u64 num_devices;		/* from the superblock */
+	struct btrfs_device *devices;	/* list, sorted by devid */
+};
+
+/* The file backend for struct btrfs_device. */
+extern const struct btrfs_device_ops btrfs_file_device_ops;
+
+/* One chunk: a logical range and where its stripes live. */
+struct map_lookup {
+	u64 start;			/* logical */
+	u64 length;
+	u64 type;			/* BTRFS_BLOCK_GROUP_* */
+	u64 stripe_len;
+	u32 io_align;
+	u32 io_width;
+	u32 sector_size;
+	int num_stripes;
+	int sub_stripes;
+	struct {
+		u64 devid;
+		u64 physical;
+		u8 dev_uuid[BTRFS_UUID_SIZE];
+		struct btrfs_device *dev;	/* NULL when missing */
+	} stripes[];
+};
+
+/* An opaque sorted set of chunks, looked up by logical address. */
+struct btrfs_mapping_tree;
+
+struct btrfs_mapping_tree *btrfs_mapping_tree_alloc(void);
+void btrfs_mapping_tree_free(struct btrfs_mapping_tree *tree);
+
+/*
+ * Add a chunk (from the sys array or the chunk tree) given as an on-disk
+ * struct btrfs_chunk of @item_size bytes at @chunk (plain memory) with key
+ * offset @logical.  Validates it (stripe count vs type, lengths, alignment
+ * to @sectorsize, item size); duplicates of an existing identical chunk are
+ * ignored.  0, -EUCLEAN (invalid or overlapping), -ENOMEM.
+ */
+int btrfs_add_chunk_map(struct btrfs_fs_info *fs_info, u64 logical,
+			const struct btrfs_chunk *chunk, u32 item_size);
+
+/* The chunk containing @logical, or NULL. */
+const struct map_lookup *btrfs_find_chunk_map(struct btrfs_fs_info *fs_info,
+					      u64 logical);
+
+/* Walk every chunk in logical order; stop when @fn returns nonzero. */
+int btrfs_for_each_chunk_map(struct btrfs_fs_info *fs_info,
+			     int (*fn)(const struct map_lookup *map, void *ctx),
+			     void *ctx);
+
+/*
+ * Number of copies a read of @logical can come from: 1 single/raid0,
+ * 2 dup/raid1/raid10/raid5, 3 raid1c3/raid6, 4 raid1c4.  0 if unmapped.
+ */
+int btrfs_num_copies(struct btrfs_fs_info *fs_info, u64 logical);
+
+/*
+ * Where the bytes at @logical live for copy @mirror (1-based): device,
+ * physical offset and the contiguous length available there (never past the
+ * stripe end).  For raid5/6 only data stripes are mapped (mirror 1; higher
+ * mirrors of parity rebuild are not supported: -EOPNOTSUPP).
+ * 0, -ENOENT (unmapped), -ENODEV (device missing), -EINVAL (bad mirror).
+ */
+int btrfs_map_block(struct btrfs_fs_info *fs_info, u64 logical, int mirror,
+		    struct btrfs_device **dev, u64 *physical, u64 *len);
+
+/* Parse the superblock's sys_chunk_array into the map. 0 or -EUCLEAN. */
+int btrfs_read_sys_array(struct btrfs_fs_info *fs_info);
+
+/* Read every chunk item and dev item of the chunk tree. 0 or <0. */
+int btrfs_read_chunk_tree(struct btrfs_fs_info *fs_info);
+
+/* Find an open device by devid (and uuid when not NULL), or NULL. */
+struct btrfs_device *btrfs_find_device(struct btrfs_fs_devices *fs_devices,
+				       u64 devid, const u8 *uuid);
+
+/*
+ * Open the given device paths (read-only) and, unless @no_scan, look for
+ * the other members of the same fsid with libblkid (common/device-scan).
+ * Devices whose superblock fsid differs from the first one's are refused
+ * with -EINVAL.  Fills fs_info->fs_devices.
+ */
+int btrfs_open_devices(struct btrfs_fs_info *fs_info, const char * const *paths,
+		       int nr_paths, bool no_scan);
+void btrfs_close_devices(struct btrfs_fs_devices *fs_devices);
+
+/*
+ * Size in bytes of the regular file or block device open as @fd (its end
+ * offset).  0, or -errno; -EINVAL for an empty file or one without an end
+ * (pipes, character devices).
+ */
+int btrfs_device_size(int fd, u64 *size);
+
+/* Profile name as dump-tree prints it ("DUP", "RAID1C3", "single" ...). */
+const char *btrfs_bg_profile_str(u64 type);
+
+#endif
