@@ -663,8 +663,21 @@ static int dump_copy(const struct dump_super_opts *opts, int fd,
 	int ret;
 
 	ret = read_super_copy(fd, path, bytenr, &sb);
-	if (ret <= 0)
-		return ret < 0;
+	if (ret < 0)
+		return 1;
+	/*
+	 * A device too short for a mirror simply has no such copy (an empty
+	 * line, as btrfs-progs prints), but one too short for the primary
+	 * holds no btrfs at all: btrfs-progs prints an empty line and exits 0
+	 * there too, we say so and fail.
+	 */
+	if (ret == 0 && bytenr == BTRFS_SUPER_INFO_OFFSET) {
+		error("%s ends before the superblock at %llu: not a btrfs device",
+		      path, (unsigned long long)bytenr);
+		return 1;
+	}
+	if (ret == 0)
+		return 0;
 	fprintf(stdout, "superblock: bytenr=%llu, device=%s\n",
 		(unsigned long long)bytenr, path);
 	fputs("---------------------------------------------------------\n",

@@ -19,6 +19,7 @@
 #include "kernel-shared/ctree.h"
 #include "kernel-shared/disk-io.h"
 #include "kernel-shared/print-tree.h"
+#include "kernel-shared/volumes.h"
 
 static const char * const cmd_inspect_dump_tree_usage[] = {
 	"btrfs inspect-internal dump-tree [options] <device> [<device> ..]",
@@ -126,12 +127,31 @@ static bool is_number(const char *s)
 	return true;
 }
 
+/*
+ * A number argument: (u64)-1 and anything above it are refused as too
+ * large, as btrfs-progs does, since no tree id or block number is that big.
+ */
+static int parse_number_arg(const char *arg, u64 *val)
+{
+	int ret = parse_u64(arg, val);
+
+	if (ret == -ERANGE || (!ret && *val == (u64)-1)) {
+		error("%s is too large", arg);
+		return -ERANGE;
+	}
+	return ret;
+}
+
 static int parse_tree_id(const char *arg, u64 *id)
 {
 	const char *rest = "";
+	int ret;
 
 	if (is_number(arg)) {
-		if (parse_u64(arg, id) || *id == 0) {
+		ret = parse_number_arg(arg, id);
+		if (ret == -ERANGE)
+			return ret;
+		if (ret || *id == 0) {
 			error("unrecognized tree id: %s", arg);
 			return -EINVAL;
 		}
@@ -153,8 +173,12 @@ static int add_block(struct dump_tree_opts *opts, const char *arg)
 {
 	u64 bytenr;
 	u64 *grown;
+	int ret;
 
-	if (parse_u64(arg, &bytenr)) {
+	ret = parse_number_arg(arg, &bytenr);
+	if (ret == -ERANGE)
+		return ret;
+	if (ret) {
 		error("invalid block number: %s", arg);
 		return -EINVAL;
 	}
@@ -632,12 +656,24 @@ static void report_open_error(const char *device, const struct open_ctree_error 
 		error("%s: cannot open %s: %s", path, what, strerror(-why->err));
 }
 
+/* Name each device the filesystem has but we could not find, on stdout
+ * right after the banner where btrfs-progs prints it. */
+static void print_missing_devices(const struct btrfs_fs_info *fs_info)
+{
+	const struct btrfs_device *dev;
+
+	for (dev = fs_info->fs_devices->devices; dev; dev = dev->next)
+		if (dev->missing)
+			printf("warning, device %llu is missing\n",
+			       (unsigned long long)dev->devid);
+}
+
 static int run_dump_tree(struct dump_tree_opts *opts, char **devices, int nr)
 {
 	struct open_ctree_args args = {
 		.devices = (const char * const *)devices,
 		.nr_devices = nr,
-		.super_mirror = -1,
+		.super_mirror = 0,	/* the primary copy, as the kernel reads */
 		.flags = OPEN_CTREE_PARTIAL,
 	};
 	struct open_ctree_error why = { 0 };
@@ -657,8 +693,12 @@ static int run_dump_tree(struct dump_tree_opts *opts, char **devices, int nr)
 	}
 	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 	printf("%s v%s\n", PACKAGE_NAME, PACKAGE_VERSION);
+	print_missing_devices(fs_info);
 	popts.fs_info = fs_info;
 	popts.flags = opts->print_flags | BTRFS_PRINT_FOLLOW;
+	/* -e prints bare leaves; btrfs-progs ignores --csum-headers there */
+	if (opts->extent_only)
+		popts.flags &= ~BTRFS_PRINT_CSUM_HEADERS;
 	if (opts->nr_blocks)
 		ret = dump_blocks(fs_info, opts, &popts);
 	else

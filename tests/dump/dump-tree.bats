@@ -3,10 +3,13 @@
 # `btrfs inspect-internal dump-tree`: our output against the reference's,
 # byte for byte (the version banner line aside), and equal exit codes, on
 # every kernel-made image and for every option.  Multi-device images are
-# given all their devices.
+# given all their devices.  Where the reference prints an ERROR and still
+# exits 0 (unreadable -b block, absent log tree) we exit 1 (see oracle.bash).
 
 load ../helpers/common
 load ../helpers/oracle
+
+export ORACLE_ERROR_FAILS=1
 
 setup_file() {
 	images_setup_file

@@ -11,7 +11,11 @@
 # oracle_case runs `btrfs ARGS...` with our binary and with the reference,
 # each under `timeout` with TZ=UTC LC_ALL=C, and compares:
 #   - stdout, after filter_banner, byte for byte;
-#   - exit codes;
+#   - exit codes; with ORACLE_ERROR_FAILS=1 (dump-tree), where the
+#     reference prints an "ERROR:" line yet exits 0 (a block it could not
+#     read, a tree that is not there), we must exit 1: an error is never a
+#     success. dump-super -F prints ERROR lines about the garbage it was
+#     forced to dump and succeeds, as the reference does;
 #   - our stderr must carry no sanitizer report.
 # stderr text is shown in the report but only compared when
 # ORACLE_STDERR=strict.
@@ -57,7 +61,13 @@ oracle_case() {
 	_oracle_run "${ref_btrfs:?load common first}" "$p.ref" "$@"
 	rc_ours=$(cat "$p.ours.rc")
 	rc_ref=$(cat "$p.ref.rc")
-	[ "$rc_ours" = "$rc_ref" ] || why+=("exit code ours=$rc_ours reference=$rc_ref")
+	if [ "${ORACLE_ERROR_FAILS:-0}" = 1 ] && [ "$rc_ref" = 0 ] &&
+		grep -q '^ERROR: ' "$p.ref.err"; then
+		[ "$rc_ours" = 1 ] ||
+			why+=("exit code ours=$rc_ours, expected 1 (the reference printed an ERROR but exited 0)")
+	else
+		[ "$rc_ours" = "$rc_ref" ] || why+=("exit code ours=$rc_ours reference=$rc_ref")
+	fi
 	[ "$rc_ours" != 124 ] || why+=("ours timed out")
 	cmp -s "$p.ref.out" "$p.ours.out" || why+=("stdout differs")
 	if grep -Eq "$ORACLE_SANITIZER_RE" "$p.ours.err"; then
