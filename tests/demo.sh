@@ -74,8 +74,11 @@ compare() {
 	local name=$1 rc=0
 
 	shift
-	"$TOP_SRCDIR/btrfs" "$@" >"$OUT/$name.ours" 2>&1 || rc=$?
-	"$REF_BTRFS" "$@" >"$OUT/$name.reference" 2>&1 || true
+	# the version banner (dump-tree's first line) names each tool: drop it
+	"$TOP_SRCDIR/btrfs" "$@" 2>&1 >"$OUT/$name.ours" || rc=$?
+	"$REF_BTRFS" "$@" 2>&1 >"$OUT/$name.reference" || true
+	sed -i -E '1{/^btrfs-(progs|tools) v[0-9][^ ]*$/d}' \
+		"$OUT/$name.ours" "$OUT/$name.reference"
 	if [ "$rc" != 0 ]; then
 		echo "our btrfs $* failed with exit status $rc"
 		return 1
