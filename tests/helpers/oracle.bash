@@ -14,7 +14,8 @@
 #   - exit codes; with ORACLE_ERROR_FAILS=1 (dump-tree), where the
 #     reference prints an "ERROR:" line yet exits 0 (a block it could not
 #     read, a tree that is not there), we must exit 1: an error is never a
-#     success. dump-super -F prints ERROR lines about the garbage it was
+#     success (scan errors about other block devices aside: a stale loop
+#     device is not the filesystem's business). dump-super -F prints ERROR lines about the garbage it was
 #     forced to dump and succeeds, as the reference does;
 #   - our stderr must carry no sanitizer report.
 # stderr text is shown in the report but only compared when
@@ -62,7 +63,7 @@ oracle_case() {
 	rc_ours=$(cat "$p.ours.rc")
 	rc_ref=$(cat "$p.ref.rc")
 	if [ "${ORACLE_ERROR_FAILS:-0}" = 1 ] && [ "$rc_ref" = 0 ] &&
-		grep -q '^ERROR: ' "$p.ref.err"; then
+		grep '^ERROR: ' "$p.ref.err" | grep -qv '^ERROR: cannot scan '; then
 		[ "$rc_ours" = 1 ] ||
 			why+=("exit code ours=$rc_ours, expected 1 (the reference printed an ERROR but exited 0)")
 	else
