@@ -14,6 +14,8 @@ PACKAGES=(
 	autoconf automake libtool pkg-config make gcc python3-docutils
 	# tests: runner, reference tool, image handling, fill scripts
 	bats btrfs-progs xz-utils util-linux python3
+	# tests/fuzz: libFuzzer targets
+	clang libclang-rt-14-dev
 )
 
 # missing_packages: the PACKAGES not installed yet, one per line
