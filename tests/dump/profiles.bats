@@ -116,3 +116,53 @@ compare_profile() {
 @test "raid6 over 4 devices" {
 	compare_profile raid6 4 0
 }
+
+@test "items of rare operations: a finished device replace, a paused balance" {
+	local imgs=() loops=() mnt="$BATS_TEST_TMPDIR/mnt-rare" i tries paused=0
+	for i in 1 2 3; do
+		imgs+=("$BATS_TEST_TMPDIR/rare.$i.img")
+		truncate -s 640M "${imgs[-1]}"
+	done
+	track_path "${imgs[@]}"
+	"$ref_mkfs" -q -f -L rare "${imgs[0]}" "${imgs[1]}" >/dev/null
+	for i in "${imgs[@]}"; do
+		loops+=("$(losetup --find --show "$i")")
+		track_loop "${loops[-1]}"
+	done
+	mkdir -p "$mnt"
+	mount -t btrfs -o "device=${loops[1]}" "${loops[0]}" "$mnt"
+	track_mount "$mnt"
+	"$PYTHON" "$TOP_SRCDIR/tests/helpers/fill.py" basic "$mnt" --seed 40 \
+		--files 300 >/dev/null
+	# DEV_REPLACE item: replace device 2 by the third file
+	"$ref_btrfs" replace start -B 2 "${loops[2]}" "$mnt" >/dev/null
+	for i in $(seq 1 12); do
+		head -c 20M /dev/urandom > "$mnt/big$i"
+	done
+	sync
+	# BALANCE item: pause a full balance early (retried if it won the race)
+	for tries in 1 2 3; do
+		("$ref_btrfs" balance start --full-balance "$mnt" >/dev/null 2>&1 &)
+		for i in $(seq 1 100); do
+			if "$ref_btrfs" balance pause "$mnt" 2>/dev/null; then
+				paused=1
+				break
+			fi
+			sleep 0.02
+		done
+		[ "$paused" = 1 ] && break
+	done
+	[ "$paused" = 1 ] || { echo "could not pause a balance"; return 1; }
+	sleep 0.5
+	umount "$mnt"
+	for i in "${loops[@]}"; do
+		losetup -d "$i"
+	done
+	oracle_case "rare: dump-tree" inspect-internal dump-tree "${imgs[0]}" "${imgs[2]}"
+	oracle_case "rare: dump-tree -t dev" inspect-internal dump-tree -t dev "${imgs[0]}" "${imgs[2]}"
+	oracle_end
+	# the items were really there
+	run_ours inspect-internal dump-tree "${imgs[0]}" "${imgs[2]}" > "$BATS_TEST_TMPDIR/out"
+	grep -q 'key (0 DEV_REPLACE 0)' "$BATS_TEST_TMPDIR/out"
+	grep -q 'key (BALANCE TEMPORARY_ITEM 0)' "$BATS_TEST_TMPDIR/out"
+}
