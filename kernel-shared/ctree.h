@@ -209,6 +209,15 @@ struct btrfs_fs_info {
 	struct btrfs_mapping_tree *mapping_tree;
 	struct extent_buffer_cache *eb_cache;
 	unsigned int open_flags;	/* OPEN_CTREE_* from disk-io.h */
+
+	/*
+	 * Write path, only with OPEN_CTREE_WRITES (else NULL / 0).  One writer:
+	 * none of this is locked.
+	 */
+	struct btrfs_block_group **block_groups;	/* sorted by start */
+	size_t nr_block_groups;
+	struct btrfs_trans_handle *running_transaction;
+	bool write_failed;		/* after an abort: close only */
 };
 
 static inline bool btrfs_fs_incompat(const struct btrfs_fs_info *fs_info,
@@ -224,12 +233,14 @@ static inline bool btrfs_fs_compat_ro(const struct btrfs_fs_info *fs_info,
 }
 
 /* ------------------------------------------------------------------ */
-/* Btree navigation (read path; @trans must be NULL and cow 0 for now). */
+/* Btree navigation. */
 
 /*
  * Find @key in @root.  On return path->nodes[0]/slots[0] point at the key
  * (return 0) or at the slot where it would be inserted (return 1; the slot
  * may equal nritems).  Negative errno on read errors (-EIO, -EUCLEAN).
+ * Read-only with @cow 0 (@trans may be NULL, @ins_len must be <= 0); with
+ * @cow 1 see "Btree modification" below.
  */
 int btrfs_search_slot(struct btrfs_trans_handle *trans, struct btrfs_root *root,
 		      const struct btrfs_key *key, struct btrfs_path *path,
@@ -285,5 +296,100 @@ struct btrfs_tree_walk_ops {
 };
 int btrfs_walk_tree(struct btrfs_fs_info *fs_info, struct extent_buffer *root_eb,
 		    bool bfs, const struct btrfs_tree_walk_ops *ops, void *ctx);
+
+/* ------------------------------------------------------------------ */
+/*
+ * Btree modification (write path).  All of these need a transaction on a
+ * filesystem opened with OPEN_CTREE_WRITES and a path that came from
+ * btrfs_search_slot(trans, root, key, path, ins_len, 1), which copied (COWed)
+ * every block on the path into this transaction:
+ *
+ * - ins_len > 0: room for ins_len bytes (items and their headers) is made in
+ *   the leaf, splitting it and any full node on the way down;
+ * - ins_len < 0: the path is about to delete; a root node left with a
+ *   single child is replaced by that child first.
+ *
+ * COW is done in two stages as in the kernel: the destination extent is
+ * reserved (btrfs_reserve_extent) before the path is modified, then the
+ * block is copied into it (btrfs_cow_block); a reservation left unused is
+ * returned with btrfs_free_reserved_extent.  Blocks already copied in this
+ * transaction are modified in place.  Every new block queues a delayed ref
+ * adding it, every replaced one a delayed ref dropping it.
+ */
+
+/* Largest item (data bytes) a leaf of @nodesize holds. */
+static inline u32 btrfs_max_item_size(u32 nodesize)
+{
+	return btrfs_leaf_data_size(nodesize) - (u32)sizeof(struct btrfs_item);
+}
+
+/* Bytes left for items and their data in @leaf. */
+u32 btrfs_leaf_free_space(const struct extent_buffer *leaf);
+
+/*
+ * Copy @buf into the reserved extent @ins (stage two of COW) and make its
+ * parent (@parent at @parent_slot, or the root when @buf is the root node)
+ * point to the copy.  *cow_ret gets the copy with one reference.  The
+ * reservation is consumed whether or not this succeeds.  0 or <0;
+ * -EOPNOTSUPP for a block that snapshots may share (not supported yet).
+ */
+int btrfs_cow_block(struct btrfs_trans_handle *trans, struct btrfs_root *root,
+		    struct extent_buffer *buf, struct extent_buffer *parent,
+		    int parent_slot, struct extent_buffer **cow_ret,
+		    const struct btrfs_key *ins);
+
+/*
+ * Insert @nr empty items with sorted @keys and data @sizes at the place
+ * the keys belong; path->nodes[0] / slots[0] point at the first one.
+ * 0, -EEXIST (the first key exists), -EOVERFLOW (too big for a leaf), <0.
+ */
+int btrfs_insert_empty_items(struct btrfs_trans_handle *trans,
+			     struct btrfs_root *root, struct btrfs_path *path,
+			     const struct btrfs_key *keys, const u32 *sizes,
+			     int nr);
+
+static inline int btrfs_insert_empty_item(struct btrfs_trans_handle *trans,
+					  struct btrfs_root *root,
+					  struct btrfs_path *path,
+					  const struct btrfs_key *key, u32 size)
+{
+	return btrfs_insert_empty_items(trans, root, path, key, &size, 1);
+}
+
+/* Insert one item with @size bytes of @data. 0, -EEXIST, <0. */
+int btrfs_insert_item(struct btrfs_trans_handle *trans, struct btrfs_root *root,
+		      const struct btrfs_key *key, const void *data, u32 size);
+
+/*
+ * Delete @nr items from @slot of path->nodes[0] (a path searched with
+ * ins_len < 0 and cow).  A leaf left empty is removed from the tree; a leaf
+ * left less than a third full gives its items to its neighbours when they
+ * have room.  The path must be released before it is used again.
+ */
+int btrfs_del_items(struct btrfs_trans_handle *trans, struct btrfs_root *root,
+		    struct btrfs_path *path, int slot, int nr);
+
+static inline int btrfs_del_item(struct btrfs_trans_handle *trans,
+				 struct btrfs_root *root,
+				 struct btrfs_path *path)
+{
+	return btrfs_del_items(trans, root, path, path->slots[0], 1);
+}
+
+/*
+ * Grow the item at the path by @data_size zeroed bytes at its end; the path
+ * must come from a search for its key with ins_len >= @data_size (which
+ * fails with -EOVERFLOW when the item would outgrow btrfs_max_item_size).
+ * 0, -ENOSPC.
+ */
+int btrfs_extend_item(struct btrfs_trans_handle *trans,
+		      struct btrfs_path *path, u32 data_size);
+
+/*
+ * Shrink the item at the path to @new_size bytes, keeping its first bytes
+ * (@from_end true) or its last ones.  0, -EINVAL.
+ */
+int btrfs_truncate_item(struct btrfs_trans_handle *trans,
+			struct btrfs_path *path, u32 new_size, bool from_end);
 
 #endif

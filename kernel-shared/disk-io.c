@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Opening a filesystem read-only: superblocks, the chunk bootstrap, tree
- * roots, and read_tree_block_ex(), the one way tree blocks are read.
+ * Opening a filesystem: superblocks, the chunk bootstrap, tree roots, and
+ * read_tree_block_ex(), the one way tree blocks are read; and for the write
+ * path, writing tree blocks and superblocks.
  *
- * Nothing here writes to a device.  The read path keeps no mutable state
+ * Only write_tree_block() and write_all_supers() write to a device, and
+ * only transaction commit calls them.  The read path keeps no mutable state
  * outside the extent buffer cache, so several threads may read at once.
  */
 /* csum.h declares an enum whose names format.h also #defines: include it first. */
@@ -17,6 +19,9 @@
 
 #include "kernel-shared/disk-io.h"
 #include "kernel-shared/extent-io.h"
+#include "kernel-shared/extent-tree.h"
+#include "kernel-shared/free-space-tree.h"
+#include "kernel-shared/transaction.h"
 #include "kernel-shared/tree-checker.h"
 #include "kernel-shared/volumes.h"
 
@@ -861,6 +866,12 @@ static int open_devices(struct btrfs_fs_info *fs_info,
 	int ret;
 	int i;
 
+	if (args->flags & OPEN_CTREE_WRITES) {
+		fs_info->fs_devices = calloc(1, sizeof(*fs_info->fs_devices));
+		if (!fs_info->fs_devices)
+			return fail(why, -ENOMEM, "memory", 0);
+		fs_info->fs_devices->writable = true;
+	}
 	for (i = 0; i < args->nr_devices; i++) {
 		ret = btrfs_open_devices(fs_info, &args->devices[i], 1, true);
 		if (ret) {
@@ -1130,6 +1141,62 @@ static int alloc_caches(struct btrfs_fs_info *fs_info,
 	return 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* Opening for writing. */
+
+static bool write_args_ok(const struct open_ctree_args *args)
+{
+	unsigned int bad = OPEN_CTREE_PARTIAL | OPEN_CTREE_CHUNK_ONLY |
+			   OPEN_CTREE_BACKUP_ROOT | OPEN_CTREE_ALLOW_TEMP;
+
+	if (!(args->flags & OPEN_CTREE_WRITES))
+		return true;
+	return !(args->flags & bad) && args->super_mirror == 0 &&
+	       !args->super_bytenr && !args->tree_root_bytenr &&
+	       !args->chunk_root_bytenr;
+}
+
+/* What the write path cannot handle yet; NULL when writing is fine. */
+static const char *unsupported_for_writes(const struct btrfs_fs_info *fs_info)
+{
+	const struct btrfs_super_block *sb = &fs_info->super_copy;
+
+	if (btrfs_fs_incompat(fs_info, BTRFS_FEATURE_INCOMPAT_RAID56))
+		return "raid56 (writing not supported)";
+	if (btrfs_fs_incompat(fs_info, BTRFS_FEATURE_INCOMPAT_ZONED))
+		return "zoned (writing not supported)";
+	if (btrfs_fs_incompat(fs_info, BTRFS_FEATURE_INCOMPAT_EXTENT_TREE_V2))
+		return "extent tree v2 (writing not supported)";
+	if (btrfs_fs_incompat(fs_info, BTRFS_FEATURE_INCOMPAT_RAID_STRIPE_TREE))
+		return "raid stripe tree (writing not supported)";
+	if (!btrfs_fs_incompat(fs_info, BTRFS_FEATURE_INCOMPAT_MIXED_BACKREF))
+		return "old backref format (writing not supported)";
+	if (btrfs_super_log_root(sb))
+		return "log tree to replay (mount the filesystem first)";
+	if (btrfs_super_flags(sb) & ~BTRFS_HEADER_FLAG_WRITTEN)
+		return "superblock flags (seeding, metadump or interrupted change)";
+	if (btrfs_fs_compat_ro(fs_info, BTRFS_FEATURE_COMPAT_RO_FREE_SPACE_TREE) &&
+	    !btrfs_fs_compat_ro(fs_info,
+				BTRFS_FEATURE_COMPAT_RO_FREE_SPACE_TREE_VALID))
+		return "free space tree not valid";
+	return NULL;
+}
+
+static int setup_writes(struct btrfs_fs_info *fs_info,
+			struct open_ctree_error *why)
+{
+	const char *what = unsupported_for_writes(fs_info);
+	int ret;
+
+	if (what)
+		return fail(why, -EOPNOTSUPP, what, 0);
+	ret = btrfs_read_block_groups(fs_info);
+	if (ret)
+		return fail(why, ret, "block groups", 0);
+	ret = btrfs_read_free_space_tree_formats(fs_info);
+	return ret ? fail(why, ret, "free space tree", 0) : 0;
+}
+
 static int open_ctree_steps(struct btrfs_fs_info *fs_info,
 			    const struct open_ctree_args *args,
 			    struct open_ctree_error *why)
@@ -1138,6 +1205,8 @@ static int open_ctree_steps(struct btrfs_fs_info *fs_info,
 
 	if (!args->devices || args->nr_devices < 1 || !args->devices[0])
 		return fail(why, -EINVAL, "device", 0);
+	if (!write_args_ok(args))
+		return fail(why, -EINVAL, "open flags", 0);
 	ret = load_super(fs_info, args, why);
 	if (!ret)
 		ret = open_devices(fs_info, args, why);
@@ -1147,7 +1216,10 @@ static int open_ctree_steps(struct btrfs_fs_info *fs_info,
 		ret = setup_chunks(fs_info, args, why);
 	if (ret || (args->flags & OPEN_CTREE_CHUNK_ONLY))
 		return ret;
-	return setup_trees(fs_info, args, why);
+	ret = setup_trees(fs_info, args, why);
+	if (!ret && (args->flags & OPEN_CTREE_WRITES))
+		ret = setup_writes(fs_info, why);
+	return ret;
 }
 
 int open_ctree(const struct open_ctree_args *args, struct btrfs_fs_info **out,
@@ -1181,6 +1253,9 @@ void close_ctree(struct btrfs_fs_info *fs_info)
 
 	if (!fs_info)
 		return;
+	if (fs_info->running_transaction)
+		btrfs_abort_transaction(fs_info->running_transaction);
+	btrfs_free_block_groups(fs_info);
 	for (i = 0; i < ARRAY_SIZE(global_trees); i++)
 		btrfs_free_root(*global_slot(fs_info, &global_trees[i]));
 	btrfs_free_root(fs_info->log_root_tree);
@@ -1191,4 +1266,202 @@ void close_ctree(struct btrfs_fs_info *fs_info)
 	btrfs_mapping_tree_free(fs_info->mapping_tree);
 	btrfs_close_devices(fs_info->fs_devices);
 	free(fs_info);
+}
+
+/* ------------------------------------------------------------------ */
+/* Writing. */
+
+/* Write what @mirror holds of [@logical, +@len) from @buf. */
+static int write_mirror(struct btrfs_fs_info *fs_info, const void *buf,
+			u64 logical, u64 len, int mirror)
+{
+	u64 done = 0;
+
+	while (done < len) {
+		struct btrfs_device *dev;
+		u64 physical, maplen;
+		ssize_t put;
+		int ret;
+
+		ret = btrfs_map_block(fs_info, logical + done, mirror, &dev,
+				      &physical, &maplen);
+		if (ret)
+			return ret;
+		maplen = min_t(u64, maplen, len - done);
+		put = dev->ops->pwrite(dev, (const u8 *)buf + done,
+				       (size_t)maplen, physical);
+		if (put < 0)
+			return (int)put;
+		if ((u64)put != maplen)
+			return -EIO;
+		done += maplen;
+	}
+	return 0;
+}
+
+int write_tree_block(struct btrfs_fs_info *fs_info, struct extent_buffer *eb)
+{
+	const struct map_lookup *map = btrfs_find_chunk_map(fs_info, eb->start);
+	int copies = btrfs_num_copies(fs_info, eb->start);
+	u64 flags = btrfs_header_flags(eb);
+	int ret;
+
+	if (!map || copies <= 0)
+		return -EIO;
+	if (map->type & BTRFS_BLOCK_GROUP_RAID56_MASK)
+		return -EOPNOTSUPP;
+	btrfs_set_header_flags(eb, flags | BTRFS_HEADER_FLAG_WRITTEN);
+	ret = tree_block_csum(fs_info, eb, eb->data);
+	for (int mirror = 1; !ret && mirror <= copies; mirror++)
+		ret = write_mirror(fs_info, eb->data, eb->start, eb->len,
+				   mirror);
+	return ret;
+}
+
+int btrfs_flush_devices(struct btrfs_fs_info *fs_info)
+{
+	struct btrfs_device *dev;
+
+	for (dev = fs_info->fs_devices->devices; dev; dev = dev->next) {
+		int ret;
+
+		if (dev->missing || dev->fd < 0)
+			continue;
+		ret = dev->ops->flush(dev);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static void backup_root(struct btrfs_root_backup *b, int which,
+			const struct btrfs_root *root)
+{
+	u64 bytenr = 0, gen = 0;
+	u8 level = 0;
+
+	if (root && root->node) {
+		bytenr = root->node->start;
+		gen = btrfs_header_generation(root->node);
+		level = btrfs_header_level(root->node);
+	}
+	switch (which) {
+	case BTRFS_ROOT_TREE_OBJECTID:
+		btrfs_set_stack_backup_tree_root(b, bytenr);
+		btrfs_set_stack_backup_tree_root_gen(b, gen);
+		btrfs_set_stack_backup_tree_root_level(b, level);
+		break;
+	case BTRFS_CHUNK_TREE_OBJECTID:
+		btrfs_set_stack_backup_chunk_root(b, bytenr);
+		btrfs_set_stack_backup_chunk_root_gen(b, gen);
+		btrfs_set_stack_backup_chunk_root_level(b, level);
+		break;
+	case BTRFS_EXTENT_TREE_OBJECTID:
+		btrfs_set_stack_backup_extent_root(b, bytenr);
+		btrfs_set_stack_backup_extent_root_gen(b, gen);
+		btrfs_set_stack_backup_extent_root_level(b, level);
+		break;
+	case BTRFS_FS_TREE_OBJECTID:
+		btrfs_set_stack_backup_fs_root(b, bytenr);
+		btrfs_set_stack_backup_fs_root_gen(b, gen);
+		btrfs_set_stack_backup_fs_root_level(b, level);
+		break;
+	case BTRFS_DEV_TREE_OBJECTID:
+		btrfs_set_stack_backup_dev_root(b, bytenr);
+		btrfs_set_stack_backup_dev_root_gen(b, gen);
+		btrfs_set_stack_backup_dev_root_level(b, level);
+		break;
+	case BTRFS_CSUM_TREE_OBJECTID:
+		btrfs_set_stack_backup_csum_root(b, bytenr);
+		btrfs_set_stack_backup_csum_root_gen(b, gen);
+		btrfs_set_stack_backup_csum_root_level(b, level);
+		break;
+	}
+}
+
+void btrfs_backup_super_roots(struct btrfs_fs_info *fs_info)
+{
+	struct btrfs_super_block *sb = &fs_info->super_copy;
+	struct btrfs_root_backup *b = sb->super_roots;
+	int newest = -1, slot;
+
+	for (int i = 0; i < BTRFS_NUM_BACKUP_ROOTS; i++) {
+		if (!btrfs_stack_backup_tree_root(&b[i]))
+			continue;
+		if (newest < 0 || btrfs_stack_backup_tree_root_gen(&b[i]) >
+				btrfs_stack_backup_tree_root_gen(&b[newest]))
+			newest = i;
+	}
+	slot = (newest + 1) % BTRFS_NUM_BACKUP_ROOTS;
+	memset(&b[slot], 0, sizeof(b[slot]));
+	backup_root(&b[slot], BTRFS_ROOT_TREE_OBJECTID, fs_info->tree_root);
+	backup_root(&b[slot], BTRFS_CHUNK_TREE_OBJECTID, fs_info->chunk_root);
+	backup_root(&b[slot], BTRFS_EXTENT_TREE_OBJECTID, fs_info->extent_root);
+	backup_root(&b[slot], BTRFS_FS_TREE_OBJECTID, fs_info->fs_root);
+	backup_root(&b[slot], BTRFS_DEV_TREE_OBJECTID, fs_info->dev_root);
+	backup_root(&b[slot], BTRFS_CSUM_TREE_OBJECTID, fs_info->csum_root);
+	btrfs_set_stack_backup_total_bytes(&b[slot], btrfs_super_total_bytes(sb));
+	btrfs_set_stack_backup_bytes_used(&b[slot], btrfs_super_bytes_used(sb));
+	btrfs_set_stack_backup_num_devices(&b[slot], btrfs_super_num_devices(sb));
+}
+
+/* Write @sb, with this device's dev item, to every copy that fits @dev. */
+static int write_dev_supers(struct btrfs_device *dev,
+			    struct btrfs_super_block *sb)
+{
+	struct btrfs_super_block old;
+	int ret;
+
+	/* The device's own identity comes from its current primary copy. */
+	ret = btrfs_read_super_raw(dev->fd, btrfs_sb_offset(0), &old);
+	if (ret)
+		return ret == -ENOSPC ? -EIO : ret;
+	if (btrfs_stack_device_id(&old.dev_item) != dev->devid)
+		return -EUCLEAN;
+	memcpy(&sb->dev_item, &old.dev_item, sizeof(sb->dev_item));
+	btrfs_set_stack_device_bytes_used(&sb->dev_item, dev->bytes_used);
+	btrfs_set_stack_device_total_bytes(&sb->dev_item, dev->total_bytes);
+	for (int i = 0; i < BTRFS_SUPER_MIRROR_MAX; i++) {
+		u64 off = btrfs_sb_offset(i);
+		ssize_t put;
+
+		if (off + BTRFS_SUPER_INFO_SIZE > dev->device_size ||
+		    off + BTRFS_SUPER_INFO_SIZE > dev->total_bytes)
+			break;
+		btrfs_set_super_bytenr(sb, off);
+		ret = btrfs_csum_data(btrfs_super_csum_type(sb),
+				      (const u8 *)sb + BTRFS_CSUM_SIZE,
+				      BTRFS_SUPER_INFO_SIZE - BTRFS_CSUM_SIZE,
+				      sb->csum);
+		if (ret)
+			return ret;
+		put = dev->ops->pwrite(dev, sb, BTRFS_SUPER_INFO_SIZE, off);
+		if (put < 0)
+			return (int)put;
+		if (put != BTRFS_SUPER_INFO_SIZE)
+			return -EIO;
+	}
+	return 0;
+}
+
+int write_all_supers(struct btrfs_fs_info *fs_info)
+{
+	struct btrfs_super_block *sb = malloc(sizeof(*sb));
+	struct btrfs_device *dev;
+	int ret = 0;
+
+	if (!sb)
+		return -ENOMEM;
+	for (dev = fs_info->fs_devices->devices; !ret && dev; dev = dev->next) {
+		if (dev->missing || dev->fd < 0)
+			continue;
+		memcpy(sb, &fs_info->super_copy, sizeof(*sb));
+		ret = write_dev_supers(dev, sb);
+	}
+	free(sb);
+	if (!ret)
+		ret = btrfs_flush_devices(fs_info);
+	if (!ret)
+		btrfs_set_super_bytenr(&fs_info->super_copy, btrfs_sb_offset(0));
+	return ret;
 }

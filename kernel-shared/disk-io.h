@@ -71,6 +71,15 @@ int btrfs_read_dev_super(int fd, int mirror, struct btrfs_super_block *sb,
 #define OPEN_CTREE_CHUNK_ONLY	(1U << 2) /* stop after the chunk tree */
 #define OPEN_CTREE_BACKUP_ROOT	(1U << 3) /* use the newest usable backup root */
 #define OPEN_CTREE_ALLOW_TEMP	(1U << 4) /* accept the temporary (unfinished mkfs) magic */
+/*
+ * Open for writing: devices O_RDWR, block groups and free space loaded,
+ * transactions allowed.  Only the primary superblock, no backup root, no
+ * override of the roots, no PARTIAL.  Refused with -EOPNOTSUPP (why->what
+ * names the reason) for what the write path does not handle yet: RAID5/6,
+ * zoned, extent tree v2, raid stripe tree, a log tree to replay, metadump
+ * images, a seeding device.
+ */
+#define OPEN_CTREE_WRITES	(1U << 5)
 
 struct open_ctree_args {
 	const char * const *devices;	/* paths given by the user */
@@ -94,14 +103,38 @@ struct open_ctree_error {
 };
 
 /*
- * Open a filesystem read-only.  On success *out holds it (close with
- * close_ctree).  On failure returns negative errno and fills @why (may be
- * NULL).  Never writes to any device.
+ * Open a filesystem, read-only unless OPEN_CTREE_WRITES.  On success *out
+ * holds it (close with close_ctree).  On failure returns negative errno
+ * and fills @why (may be NULL).  Without OPEN_CTREE_WRITES never writes to
+ * any device; with it, only btrfs_commit_transaction() writes.
  */
 int open_ctree(const struct open_ctree_args *args, struct btrfs_fs_info **out,
 	       struct open_ctree_error *why);
 
+/* Close; a transaction still running is aborted (nothing is written). */
 void close_ctree(struct btrfs_fs_info *fs_info);
+
+/*
+ * Write path.  write_tree_block: set the WRITTEN flag and the checksum of
+ * @eb and write it to every copy of its chunk.  0, -EOPNOTSUPP (RAID5/6),
+ * -EIO or another negative errno.
+ */
+int write_tree_block(struct btrfs_fs_info *fs_info, struct extent_buffer *eb);
+
+/* fsync every open device.  0 or the first error. */
+int btrfs_flush_devices(struct btrfs_fs_info *fs_info);
+
+/*
+ * Record the current roots of super_copy in the next slot of the backup
+ * roots ring (the slot after the one with the newest tree root generation).
+ */
+void btrfs_backup_super_roots(struct btrfs_fs_info *fs_info);
+
+/*
+ * Write super_copy to every superblock copy that fits each present device
+ * (each with that device's own dev item and checksum), then flush.
+ */
+int write_all_supers(struct btrfs_fs_info *fs_info);
 
 /* What the caller knows about a block it is about to read. */
 struct btrfs_tree_parent_check {

@@ -343,6 +343,31 @@ struct extent_buffer *eb_cache_insert(struct extent_buffer_cache *cache,
 	return old;
 }
 
+struct extent_buffer *eb_cache_replace(struct extent_buffer_cache *cache,
+				       struct extent_buffer *eb)
+{
+	struct extent_buffer *old;
+
+	if (!cache || IS_ERR_OR_NULL(eb) || eb->cache)
+		return eb;
+	pthread_mutex_lock(&cache->lock);
+	old = hash_lookup(cache, eb->start);
+	if (old) {
+		if (__atomic_load_n(&old->refs, __ATOMIC_ACQUIRE) == 0)
+			cache_drop_unheld(cache, old);
+		else
+			cache_unlink(cache, old);
+	}
+	hash_add(cache, eb);
+	cache->cached_bytes += eb->len;
+	cache->nr_cached++;
+	__atomic_store_n(&eb->cache, cache, __ATOMIC_RELEASE);
+	hash_maybe_grow(cache);
+	cache_evict(cache);
+	pthread_mutex_unlock(&cache->lock);
+	return eb;
+}
+
 void eb_cache_forget(struct extent_buffer_cache *cache, u64 start)
 {
 	struct extent_buffer *eb;
@@ -392,5 +417,23 @@ int write_extent_buffer(struct extent_buffer *eb, const void *src,
 	if (!eb_range_fits(eb, start, len))
 		return -EUCLEAN;
 	memcpy(eb->data + start, src, len);
+	return 0;
+}
+
+int memmove_extent_buffer(struct extent_buffer *eb, unsigned long dst,
+			  unsigned long src, unsigned long len)
+{
+	if (!eb_range_fits(eb, dst, len) || !eb_range_fits(eb, src, len))
+		return -EUCLEAN;
+	memmove(eb->data + dst, eb->data + src, len);
+	return 0;
+}
+
+int memzero_extent_buffer(struct extent_buffer *eb, unsigned long start,
+			  unsigned long len)
+{
+	if (!eb_range_fits(eb, start, len))
+		return -EUCLEAN;
+	memset(eb->data + start, 0, len);
 	return 0;
 }

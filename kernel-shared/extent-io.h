@@ -15,7 +15,11 @@
  * - refs counts the holders; the cache itself holds no reference, an
  *   unreferenced buffer stays cached until evicted by the memory bound;
  * - all cache operations are safe from several threads at once; the data of
- *   a cached buffer is never modified by the read path.
+ *   a cached buffer is never modified by the read path;
+ * - the write path (one writer) modifies only buffers it allocated for
+ *   blocks of the running transaction (EXTENT_BUFFER_DIRTY, put in the cache
+ *   with eb_cache_replace); a committed block's buffer is never written to,
+ *   a COW makes a new buffer at a new address.
  */
 #ifndef BTRFS_EXTENT_IO_H
 #define BTRFS_EXTENT_IO_H
@@ -92,6 +96,41 @@ struct extent_buffer *find_extent_buffer(struct extent_buffer_cache *cache,
  */
 struct extent_buffer *eb_cache_insert(struct extent_buffer_cache *cache,
 				      struct extent_buffer *eb);
+
+/*
+ * Write path: make @eb (a new buffer for a freshly allocated block, holding
+ * the caller's reference) the cached copy of its start.  A stale buffer of
+ * the same start (a block freed and allocated again) is removed from the
+ * cache; if somebody still holds it, it stays valid for them, detached.
+ * Returns @eb.
+ */
+struct extent_buffer *eb_cache_replace(struct extent_buffer_cache *cache,
+				       struct extent_buffer *eb);
+
+/* Dirty state of a buffer (write path, one writer per filesystem). */
+static inline bool extent_buffer_dirty(const struct extent_buffer *eb)
+{
+	return (eb->flags & EXTENT_BUFFER_DIRTY) != 0;
+}
+
+static inline void set_extent_buffer_dirty(struct extent_buffer *eb)
+{
+	eb->flags |= EXTENT_BUFFER_DIRTY;
+}
+
+static inline void clear_extent_buffer_dirty(struct extent_buffer *eb)
+{
+	eb->flags &= ~EXTENT_BUFFER_DIRTY;
+}
+
+/*
+ * Move @len bytes inside a buffer (overlap allowed) / zero a range.  A range
+ * outside the buffer does nothing and returns -EUCLEAN; 0 on success.
+ */
+int memmove_extent_buffer(struct extent_buffer *eb, unsigned long dst,
+			  unsigned long src, unsigned long len);
+int memzero_extent_buffer(struct extent_buffer *eb, unsigned long start,
+			  unsigned long len);
 
 /* Drop @start from the cache if present and unreferenced (after a repair). */
 void eb_cache_forget(struct extent_buffer_cache *cache, u64 start);

@@ -251,7 +251,7 @@ nomem:
 	return -ENOMEM;
 }
 
-/* Open @path read-only and add it; -EINVAL if it is not ours. */
+/* Open @path (read-only unless writable) and add it; -EINVAL if not ours. */
 static int open_one_device(struct btrfs_fs_devices *fs_devices,
 			   const char *path)
 {
@@ -260,7 +260,7 @@ static int open_one_device(struct btrfs_fs_devices *fs_devices,
 	int fd;
 	int ret;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = open(path, (fs_devices->writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	ret = btrfs_device_size(fd, &size);

@@ -37,6 +37,7 @@ struct btrfs_fs_devices {
 	u8 fsid[BTRFS_FSID_SIZE];
 	u8 metadata_uuid[BTRFS_FSID_SIZE];
 	u64 num_devices;		/* from the superblock */
+	bool writable;			/* open devices O_RDWR */
 	struct btrfs_device *devices;	/* list, sorted by devid */
 };
 

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Delayed references (the kernel's delayed-ref.c): every change to the
+ * references of an extent is queued on a head for that extent and applied
+ * to the extent tree later, in batches.  An add and a drop of the same
+ * reference cancel each other.
+ *
+ * Tree block references only for now: (root, parent) with parent 0 for a
+ * normal TREE_BLOCK_REF and the parent block for a SHARED_BLOCK_REF.
+ *
+ * Invariants: heads are sorted by bytenr, one per extent; a ref with a zero
+ * ref_mod is removed at once; total_ref_mod is the sum of the refs' mods.
+ */
+#ifndef BTRFS_DELAYED_REF_H
+#define BTRFS_DELAYED_REF_H
+
+#include "kernel-shared/ctree.h"
+
+struct btrfs_delayed_tree_ref {
+	u64 root;
+	u64 parent;
+	int ref_mod;		/* > 0 adds, < 0 drops */
+};
+
+struct btrfs_delayed_ref_head {
+	u64 bytenr;
+	u64 num_bytes;
+	int level;
+	struct btrfs_key first_key;	/* for non-skinny extent items */
+	bool insert_reserved;	/* a new block: its extent item is missing */
+	int total_ref_mod;
+	struct btrfs_delayed_tree_ref *refs;
+	int nr_refs;
+	int max_refs;
+};
+
+struct btrfs_delayed_ref_root {
+	struct btrfs_delayed_ref_head **heads;	/* sorted by bytenr */
+	size_t nr;
+	size_t cap;
+};
+
+/*
+ * Queue @action (+1 add, -1 drop) of reference (@root, @parent) to the tree
+ * block at @bytenr.  @insert_reserved marks the first add of a freshly
+ * allocated block.  Returns 1 when the head cancelled out completely for a
+ * block that was allocated in this transaction (the caller gives its space
+ * back), 0 when queued, negative errno.
+ */
+int btrfs_add_delayed_tree_ref(struct btrfs_trans_handle *trans, u64 bytenr,
+			       u64 num_bytes, u64 root, u64 parent, int level,
+			       const struct btrfs_key *first_key, int action,
+			       bool insert_reserved);
+
+/*
+ * Run queued heads, lowest bytenr first: @count heads, or with @count 0
+ * until none are left (running refs modifies the extent tree, which queues
+ * more).  0 or negative errno.
+ */
+int btrfs_run_delayed_refs(struct btrfs_trans_handle *trans, unsigned long count);
+
+/* Number of queued heads. */
+size_t btrfs_delayed_refs_pending(const struct btrfs_trans_handle *trans);
+
+void btrfs_delayed_refs_release(struct btrfs_delayed_ref_root *delayed);
+
+#endif
