@@ -89,5 +89,6 @@ extern const struct cmd_struct cmd_struct_inspect;
 /* Commands. */
 extern const struct cmd_struct cmd_struct_inspect_dump_super;
 extern const struct cmd_struct cmd_struct_inspect_dump_tree;
+extern const struct cmd_struct cmd_struct_restore;
 
 #endif
