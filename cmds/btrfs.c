@@ -281,6 +281,7 @@ const struct cmd_group btrfs_cmd_group = {
 	.infostr = NULL,
 	.commands = {
 		/* New top-level commands and groups go here, in help order. */
+		&cmd_struct_check,
 		&cmd_struct_inspect,
 		&cmd_struct_restore,
 		&cmd_struct_help,

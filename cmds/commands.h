@@ -89,6 +89,7 @@ extern const struct cmd_struct cmd_struct_inspect;
 /* Commands. */
 extern const struct cmd_struct cmd_struct_inspect_dump_super;
 extern const struct cmd_struct cmd_struct_inspect_dump_tree;
+extern const struct cmd_struct cmd_struct_check;
 extern const struct cmd_struct cmd_struct_restore;
 
 #endif

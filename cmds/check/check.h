@@ -62,6 +62,7 @@ enum check_code {
 	CHECK_EXTENT_BACKREF_EXTRA,	/* a backref without its reference */
 	CHECK_EXTENT_OVERLAP,		/* two extent items overlap */
 	CHECK_EXTENT_ITEM,		/* malformed extent item */
+	CHECK_EXTENT_DATA_RANGE,	/* file extent outside its data extent */
 
 	/* free space */
 	CHECK_FREE_SPACE_WRONG = 400,	/* fst/cache != what extents leave */
@@ -142,6 +143,16 @@ struct check_ctx {
 	/* optional: called for every finding after it is printed */
 	void (*on_finding)(const struct check_finding *f, void *data);
 	void *on_finding_data;
+
+	/* progress state, private to report.c */
+	int progress_nr;
+	int progress_total;
+	const char *progress_what;
+	u64 progress_count;
+	double progress_start;
+	double progress_last;
+	bool progress_tty;		/* -p and ctx->out is a terminal */
+	bool progress_drawn;		/* a count line is open on ctx->out */
 };
 
 /*
@@ -165,6 +176,51 @@ void check_progress_begin(struct check_ctx *ctx, int nr, int total,
 			  const char *what);
 void check_progress_add(struct check_ctx *ctx, u64 items);
 void check_progress_end(struct check_ctx *ctx);
+
+/* ------------------------------------------------------------------ */
+/* Helpers for the passes (check-util.c). */
+
+/* A callback of check_for_each_item() returns this to stop early, cleanly. */
+#define CHECK_ITER_STOP		1
+
+/*
+ * Call @fn for every item of @root from the first key >= @start (all items
+ * when NULL), in key order.  @fn returns 0 to go on, CHECK_ITER_STOP to
+ * stop (the result is then 0), or a negative errno that is returned.
+ * Returns 0 at the end, or the negative errno of a read error (the caller
+ * reports it: the rest of the tree was not seen).  Each item counts as one
+ * unit of progress.
+ */
+int check_for_each_item(struct check_ctx *ctx, struct btrfs_root *root,
+			const struct btrfs_key *start,
+			int (*fn)(struct check_ctx *ctx, struct extent_buffer *eb,
+				  int slot, const struct btrfs_key *key,
+				  void *data),
+			void *data);
+
+/* Report that tree @tree could not be read to its end (CHECK_BLOCK_READ). */
+void check_tree_unreadable(struct check_ctx *ctx, u64 tree, int err,
+			   const char *what);
+
+/* Is @id a subvolume tree (FS_TREE or 256..LAST_FREE)? */
+bool check_is_fstree(u64 id);
+
+/* The tree holding block group items: the block group tree or extents. */
+struct btrfs_root *check_block_group_root(struct btrfs_fs_info *fs_info);
+
+/*
+ * -E: print the data extents subvolume @subvol references and the
+ * subvolumes sharing each one, instead of checking.  0 or negative errno
+ * (then reported with check_fatal()).
+ */
+int check_subvol_extents(struct check_ctx *ctx, u64 subvol);
+
+/*
+ * Pass 8 helper (qgroup-verify.c): recompute the level-0 qgroups and
+ * compare them with the quota tree; @status_flags of the status item.
+ * 0 or negative errno.
+ */
+int check_verify_qgroups(struct check_ctx *ctx, u64 status_flags);
 
 /* The passes, in the order they run. */
 int check_pass_super(struct check_ctx *ctx);		/* 1 */
