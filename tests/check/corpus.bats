@@ -22,7 +22,7 @@ KNOWN_DISAGREE=(
 )
 
 setup_file() {
-	export CORPUS_DIR=${BTRFS_CORPUS:-$TOP_SRCDIR/../shared/corpus}
+	export CORPUS_DIR; CORPUS_DIR=$(corpus_dir)
 	export CORPUS_SKIP=
 	if [ ! -f "$CORPUS_DIR/manifest.tsv" ]; then
 		CORPUS_SKIP="peer corpus not found at $CORPUS_DIR (set BTRFS_CORPUS)"

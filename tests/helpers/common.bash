@@ -205,3 +205,16 @@ image_names() {
 image_files() {
 	awk -v n="$1" '$1 == n { $1 = ""; sub(/^ /, ""); print }' "$IMAGE_MANIFEST"
 }
+
+# corpus_dir: the peer corpus (see ../shared/corpus/README.md): $BTRFS_CORPUS,
+# else ../shared/corpus beside the source tree, else the workplace's
+# /work/shared/corpus (a checkout made elsewhere); prints the first that
+# exists, or the first candidate when none does (for the skip message)
+corpus_dir() {
+	local d
+	for d in ${BTRFS_CORPUS:+"$BTRFS_CORPUS"} "$TOP_SRCDIR/../shared/corpus" \
+		/work/shared/corpus; do
+		[ -d "$d" ] && { echo "$d"; return 0; }
+	done
+	echo "${BTRFS_CORPUS:-$TOP_SRCDIR/../shared/corpus}"
+}

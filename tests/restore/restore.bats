@@ -577,7 +577,8 @@ EOF
 # --- peer corpus ---------------------------------------------------------------------
 
 @test "corpus images: restore ends cleanly, no crash or sanitizer report" {
-	local dir=${BTRFS_CORPUS:-$TOP_SRCDIR/../shared/corpus} archive img status n=0 bad=0
+	local dir archive img status n=0 bad=0
+	dir=$(corpus_dir)
 	[ -f "$dir/manifest.tsv" ] || skip "peer corpus not found at $dir (set BTRFS_CORPUS)"
 	for archive in "$dir"/fsck/*.raw.tar.xz "$dir"/fuzz/*.raw.tar.xz; do
 		[ -f "$archive" ] || continue
