@@ -357,43 +357,19 @@ static int run_cmp(const void *a, const void *b)
 	return 0;
 }
 
+static void walk_log_tree(struct extent_buffer *eb, u64 objectid, void *arg)
+{
+	static const struct cw_ops ops = { .block = log_leaf };
+	struct csum_state *st = arg;
+
+	(void)objectid;
+	cw_walk(st->fs_info, eb, NULL, &ops, st, NULL);
+}
+
 /* The data extents the log trees reference, sorted. */
 static void collect_log_extents(struct csum_state *st)
 {
-	static const struct cw_ops ops = { .block = log_leaf };
-	struct btrfs_root *log = st->fs_info->log_root_tree;
-	struct btrfs_path *path;
-	struct btrfs_key key = { 0, 0, 0 };
-	int ret;
-
-	if (!log || !log->node)
-		return;
-	path = btrfs_alloc_path();
-	if (!path)
-		return;
-	ret = btrfs_search_slot_for_read(log, &key, path);
-	while (ret == 0) {
-		struct extent_buffer *leaf = path->nodes[0];
-		int slot = path->slots[0];
-
-		btrfs_item_key_to_cpu(leaf, &key, slot);
-		if (key.type == BTRFS_ROOT_ITEM_KEY) {
-			struct btrfs_root_item *ri;
-			struct extent_buffer *eb;
-			struct cw_drop drop;
-
-			ri = btrfs_item_ptr(leaf, slot, struct btrfs_root_item);
-			eb = cw_read_root_item(st->fs_info, leaf, ri,
-					       btrfs_item_size(leaf, slot),
-					       &drop);
-			if (!IS_ERR(eb)) {
-				cw_walk(st->fs_info, eb, NULL, &ops, st, NULL);
-				free_extent_buffer(eb);
-			}
-		}
-		ret = btrfs_next_item(log, path);
-	}
-	btrfs_free_path(path);
+	cw_for_each_log_tree(st->fs_info, walk_log_tree, st);
 	if (st->nr_log > 1)
 		qsort(st->log_ext, st->nr_log, sizeof(*st->log_ext),
 		      run_cmp);

@@ -852,45 +852,21 @@ static int walk_root_item(struct extent_buffer *leaf, int slot,
 	return 0;
 }
 
+static void walk_log_tree(struct extent_buffer *eb, u64 objectid, void *arg)
+{
+	walk_one(arg, eb, objectid, NULL);
+}
+
 /* The log root tree and the log trees its root items point to. */
 static void walk_logs(struct ext_state *st)
 {
 	struct btrfs_root *log = st->fs_info->log_root_tree;
-	struct btrfs_path *path;
-	struct btrfs_key key = { 0, 0, 0 };
-	int ret;
 
 	if (!log || !log->node)
 		return;
 	st->log_tree = true;
 	walk_one(st, log->node, BTRFS_TREE_LOG_OBJECTID, NULL);
-	path = btrfs_alloc_path();
-	if (!path)
-		goto out;
-	ret = btrfs_search_slot_for_read(log, &key, path);
-	while (ret == 0) {
-		struct extent_buffer *leaf = path->nodes[0];
-		int slot = path->slots[0];
-
-		btrfs_item_key_to_cpu(leaf, &key, slot);
-		if (key.type == BTRFS_ROOT_ITEM_KEY) {
-			struct btrfs_root_item *ri;
-			struct extent_buffer *eb;
-			struct cw_drop drop;
-
-			ri = btrfs_item_ptr(leaf, slot, struct btrfs_root_item);
-			eb = cw_read_root_item(st->fs_info, leaf, ri,
-					       btrfs_item_size(leaf, slot),
-					       &drop);
-			if (!IS_ERR(eb)) {
-				walk_one(st, eb, key.offset, NULL);
-				free_extent_buffer(eb);
-			}
-		}
-		ret = btrfs_next_item(log, path);
-	}
-	btrfs_free_path(path);
-out:
+	cw_for_each_log_tree(st->fs_info, walk_log_tree, st);
 	st->log_tree = false;
 }
 

@@ -148,3 +148,43 @@ int cw_for_each_root_item(struct btrfs_fs_info *fs_info,
 	btrfs_free_path(path);
 	return ret > 0 ? 0 : ret;
 }
+
+void cw_for_each_log_tree(struct btrfs_fs_info *fs_info,
+			  void (*fn)(struct extent_buffer *eb, u64 objectid,
+				     void *arg),
+			  void *arg)
+{
+	struct btrfs_root *log = fs_info->log_root_tree;
+	struct btrfs_key key = { 0, 0, 0 };
+	struct btrfs_path *path;
+	int ret;
+
+	if (!log || !log->node)
+		return;
+	path = btrfs_alloc_path();
+	if (!path)
+		return;
+	ret = btrfs_search_slot_for_read(log, &key, path);
+	while (ret == 0) {
+		struct extent_buffer *leaf = path->nodes[0];
+		int slot = path->slots[0];
+
+		btrfs_item_key_to_cpu(leaf, &key, slot);
+		if (key.type == BTRFS_ROOT_ITEM_KEY) {
+			struct btrfs_root_item *ri;
+			struct extent_buffer *eb;
+			struct cw_drop drop;
+
+			ri = btrfs_item_ptr(leaf, slot, struct btrfs_root_item);
+			eb = cw_read_root_item(fs_info, leaf, ri,
+					       btrfs_item_size(leaf, slot),
+					       &drop);
+			if (!IS_ERR(eb)) {
+				fn(eb, key.offset, arg);
+				free_extent_buffer(eb);
+			}
+		}
+		ret = btrfs_next_item(log, path);
+	}
+	btrfs_free_path(path);
+}

@@ -70,6 +70,16 @@ struct extent_buffer *cw_read_root_item(struct btrfs_fs_info *fs_info,
 					u32 ri_size, struct cw_drop *drop);
 
 /*
+ * Call @fn(eb, objectid, arg) with the root block of every log tree that a
+ * ROOT_ITEM of the log root tree names (the log root tree's own block is
+ * not included).  A block that fails to read is skipped: pass 3 reports it.
+ */
+void cw_for_each_log_tree(struct btrfs_fs_info *fs_info,
+			  void (*fn)(struct extent_buffer *eb, u64 objectid,
+				     void *arg),
+			  void *arg);
+
+/*
  * Call @fn for every ROOT_ITEM of the root tree (stops at a nonzero
  * return, which is returned).  @leaf and @slot give the item.
  */
