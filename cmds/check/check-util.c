@@ -7,6 +7,20 @@
 
 #include "cmds/check/check.h"
 #include "kernel-shared/disk-io.h"
+#include "kernel-shared/item-iter.h"
+
+/* The first unreadable block stops the walk: remember its error. */
+static void note_skip(const struct btrfs_key *lo, const struct btrfs_key *hi,
+		      u64 bytenr, int err, void *data)
+{
+	int *first = data;
+
+	(void)lo;
+	(void)hi;
+	(void)bytenr;
+	if (!*first)
+		*first = err ? err : -EIO;
+}
 
 int check_for_each_item(struct check_ctx *ctx, struct btrfs_root *root,
 			const struct btrfs_key *start,
@@ -15,30 +29,27 @@ int check_for_each_item(struct check_ctx *ctx, struct btrfs_root *root,
 				  const struct btrfs_key *key, void *data),
 			void *data)
 {
-	struct btrfs_path *path;
-	struct btrfs_key key = { 0 };
+	static const struct btrfs_key first = { 0, 0, 0 };
+	static const struct btrfs_key last = { (u64)-1, (u8)-1, (u64)-1 };
+	struct btrfs_item_iter it;
+	struct btrfs_key key;
+	int skipped = 0;
 	int ret;
 
 	if (!root || !root->node)
 		return -ENOENT;
-	path = btrfs_alloc_path();
-	if (!path)
-		return -ENOMEM;
-	if (start)
-		key = *start;
-	ret = btrfs_search_slot_for_read(root, &key, path);
-	while (ret == 0) {
-		struct extent_buffer *eb = path->nodes[0];
-		int slot = path->slots[0];
-
-		btrfs_item_key_to_cpu(eb, &key, slot);
-		ret = fn(ctx, eb, slot, &key, data);
+	btrfs_item_iter_init(&it, root, start ? start : &first, &last,
+			     note_skip, &skipped);
+	/* stop at the first unreadable block, as the caller reports it */
+	while ((ret = btrfs_item_iter_next(&it, &key)) == 0 && !skipped) {
+		ret = fn(ctx, it.leaf, it.slot, &key, data);
 		if (ret)
 			break;
 		check_progress_add(ctx, 1);
-		ret = btrfs_next_item(root, path);
 	}
-	btrfs_free_path(path);
+	btrfs_item_iter_release(&it);
+	if (skipped && ret >= 0)
+		return skipped;
 	/* 1: the end of the tree, or CHECK_ITER_STOP from @fn */
 	return ret > 0 ? 0 : ret;
 }

@@ -189,7 +189,9 @@ void check_progress_end(struct check_ctx *ctx);
  * stop (the result is then 0), or a negative errno that is returned.
  * Returns 0 at the end, or the negative errno of a read error (the caller
  * reports it: the rest of the tree was not seen).  Each item counts as one
- * unit of progress.
+ * unit of progress.  Built on btrfs_item_iter (kernel-shared/item-iter.h),
+ * stopping at the first block it cannot read; -EUCLEAN when the tree's
+ * keys go backwards between blocks.
  */
 int check_for_each_item(struct check_ctx *ctx, struct btrfs_root *root,
 			const struct btrfs_key *start,
@@ -221,6 +223,38 @@ int check_subvol_extents(struct check_ctx *ctx, u64 subvol);
  * 0 or negative errno.
  */
 int check_verify_qgroups(struct check_ctx *ctx, u64 status_flags);
+
+/* Sorted, disjoint byte ranges [start, end) (pass 5). */
+struct check_range {
+	u64 start;
+	u64 end;
+};
+
+struct check_ranges {
+	struct check_range *r;		/* malloc'd, free() when done */
+	size_t nr, cap;
+};
+
+/*
+ * Append [@start, @end) after the last range (merged with it when they
+ * touch).  The caller appends in increasing order.  0 or -ENOMEM.
+ */
+int check_ranges_add(struct check_ranges *rs, u64 start, u64 end);
+
+/*
+ * The gaps between the extent items (a metadata item covers one node)
+ * inside the block group [@start, @end), into *@gaps (filled only on
+ * success).  0, or a negative errno when the extent tree cannot be read.
+ */
+int check_extent_gaps(struct check_ctx *ctx, u64 start, u64 end,
+		      struct check_ranges *gaps);
+
+/*
+ * Pass 5 for a filesystem without free-space tree: every v1 space cache
+ * that the kernel would load must record exactly the gaps of its block
+ * group minus the superblock copies (space-cache.c).  0 or negative errno.
+ */
+int check_space_cache_v1(struct check_ctx *ctx);
 
 /* The passes, in the order they run. */
 int check_pass_super(struct check_ctx *ctx);		/* 1 */

@@ -24,6 +24,7 @@
 #include "common/csum.h"
 #include "cmds/check/check.h"
 #include "cmds/check/tree-walk.h"
+#include "cmds/check/u64-map.h"
 #include "kernel-shared/disk-io.h"
 #include "kernel-shared/extent-io.h"
 #include "kernel-shared/volumes.h"
@@ -46,11 +47,6 @@ struct blk_state {
 	bool done;
 };
 
-struct blk_map {
-	struct blk_state *slots;
-	size_t cap, nr;
-};
-
 struct csum_state {
 	struct check_ctx *ctx;
 	struct btrfs_fs_info *fs_info;
@@ -69,7 +65,7 @@ struct csum_state {
 	u64 cur_ino;
 	bool cur_known;
 	u64 cur_flags;
-	struct blk_map blocks;
+	struct u64_map blocks;	/* of struct blk_state */
 };
 
 #define VERIFY_SECTORS 64
@@ -431,38 +427,7 @@ static bool any_covered(struct csum_state *st, u64 start, u64 end)
 /* The state of @bytenr, added (not done) when new; NULL without memory. */
 static struct blk_state *blk_get(struct csum_state *st, u64 bytenr)
 {
-	struct blk_map *m = &st->blocks;
-	size_t i;
-
-	if (m->nr * 2 >= m->cap) {
-		size_t ncap = m->cap ? m->cap * 2 : 1024;
-		struct blk_state *n = calloc(ncap, sizeof(*n));
-
-		if (!n)
-			return NULL;
-		for (i = 0; i < m->cap; i++) {
-			size_t j;
-
-			if (!m->slots[i].bytenr)
-				continue;
-			j = (size_t)cw_mix(0, m->slots[i].bytenr) & (ncap - 1);
-			while (n[j].bytenr)
-				j = (j + 1) & (ncap - 1);
-			n[j] = m->slots[i];
-		}
-		free(m->slots);
-		m->slots = n;
-		m->cap = ncap;
-	}
-	i = (size_t)cw_mix(0, bytenr) & (m->cap - 1);
-	while (m->slots[i].bytenr) {
-		if (m->slots[i].bytenr == bytenr)
-			return &m->slots[i];
-		i = (i + 1) & (m->cap - 1);
-	}
-	m->slots[i].bytenr = bytenr;
-	m->nr++;
-	return &m->slots[i];
+	return u64_map_get(&st->blocks, bytenr, NULL);
 }
 
 /* Continue after a block done before, as if it had been read again. */
@@ -629,6 +594,7 @@ int check_pass_csums(struct check_ctx *ctx)
 	static const struct cw_ops extent_ops = { .block = extent_leaf };
 	int ret = 0;
 
+	u64_map_init(&st.blocks, sizeof(struct blk_state));
 	if (!fs_info->csum_root || !fs_info->csum_root->node) {
 		check_fatal(ctx, "csum tree unreadable, cannot check csums");
 		return -EIO;
@@ -659,6 +625,6 @@ out:
 	free(st.buf);
 	free(st.runs);
 	free(st.log_ext);
-	free(st.blocks.slots);
+	u64_map_free(&st.blocks);
 	return ret;
 }

@@ -29,6 +29,7 @@
 #include "common/csum.h"
 #include "cmds/check/check.h"
 #include "cmds/check/tree-walk.h"
+#include "cmds/check/u64-map.h"
 #include "kernel-shared/disk-io.h"
 #include "kernel-shared/extent-io.h"
 
@@ -52,20 +53,13 @@ struct ext_rec {
 	u8 type;		/* EXTENT_ITEM or METADATA_ITEM key */
 };
 
-/* Open-addressing set of bytenrs (tree blocks without an extent item). */
-struct u64_set {
-	u64 *slots;
-	size_t cap;
-	size_t nr;
-};
-
 struct ext_state {
 	struct check_ctx *ctx;
 	struct btrfs_fs_info *fs_info;
 	struct ext_rec *recs;
 	size_t nr, cap;
 	bool alloc_failed;
-	struct u64_set missing;
+	struct u64_map missing;	/* tree blocks without extent item */
 	u64 cur_root;		/* tree being walked */
 	bool log_tree;
 	u64 backref_sum;	/* of the extent item being loaded */
@@ -152,39 +146,12 @@ static void add_xref(struct ext_state *st, u64 bytenr, enum ref_kind kind,
 	x->backref = backref;
 }
 
-static bool set_add(struct u64_set *s, u64 v)
+/* Add @v to @s: false when it was there already (or without memory). */
+static bool set_add(struct u64_map *s, u64 v)
 {
-	size_t i;
+	bool added;
 
-	if (s->nr * 2 >= s->cap) {
-		size_t ncap = s->cap ? s->cap * 2 : 64;
-		u64 *n = calloc(ncap, sizeof(*n));
-
-		if (!n)
-			return false;
-		for (i = 0; i < s->cap; i++) {
-			size_t j;
-
-			if (!s->slots[i])
-				continue;
-			j = (size_t)cw_mix(0, s->slots[i]) & (ncap - 1);
-			while (n[j])
-				j = (j + 1) & (ncap - 1);
-			n[j] = s->slots[i];
-		}
-		free(s->slots);
-		s->slots = n;
-		s->cap = ncap;
-	}
-	i = (size_t)cw_mix(0, v) & (s->cap - 1);
-	while (s->slots[i]) {
-		if (s->slots[i] == v)
-			return false;
-		i = (i + 1) & (s->cap - 1);
-	}
-	s->slots[i] = v;
-	s->nr++;
-	return true;
+	return u64_map_get(s, v, &added) && added;
 }
 
 /* The record with the highest start <= @bytenr, or NULL. */
@@ -1048,8 +1015,7 @@ static void detail(struct ext_state *st, const struct cw_ops *load_ops)
 		return;
 	for (i = 0; i < st->nr; i++)
 		st->recs[i].flags &= (u8)~ER_VISITED;
-	free(st->missing.slots);
-	memset(&st->missing, 0, sizeof(st->missing));
+	u64_map_free(&st->missing);
 	st->collect = true;
 	walk_all(st);
 	cw_walk(st->fs_info, st->fs_info->extent_root->node, NULL, load_ops,
@@ -1075,6 +1041,7 @@ int check_pass_extents(struct check_ctx *ctx)
 	};
 	int ret = 0;
 
+	u64_map_init(&st.missing, sizeof(u64));
 	if (!fs_info->extent_root || !fs_info->extent_root->node) {
 		check_fatal(ctx,
 			    "extent tree unreadable, cannot check extents");
@@ -1096,7 +1063,7 @@ int check_pass_extents(struct check_ctx *ctx)
 	detail(&st, &load_ops);
 out:
 	free(st.recs);
-	free(st.missing.slots);
+	u64_map_free(&st.missing);
 	free(st.bad);
 	free(st.xrefs);
 	return ret;

@@ -10,13 +10,9 @@
  * are kept in memory (at most one range per two sectors), the recorded
  * ranges are streamed against them.
  *
- * Space cache (v1): only the cache headers of the root tree are looked at;
- * one naming a missing cache inode gets a warning, a cache inode that is
- * not a regular file is a finding (the kernel would read it as a cache).
- * The cache contents (its pages and their checksums) are not verified; the
- * kernel discards a cache it finds inconsistent and rebuilds it, so a
- * stale or broken v1 cache is no damage, and the reference check does not
- * count it either.
+ * Space cache (v1): see space-cache.c, which compares each block group's
+ * cache with the same gaps (check_extent_gaps()) minus the superblock
+ * copies.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -25,18 +21,8 @@
 #include "cmds/check/check.h"
 #include "kernel-shared/disk-io.h"
 
-struct range {
-	u64 start;
-	u64 end;
-};
-
-struct ranges {
-	struct range *r;
-	size_t nr, cap;
-};
-
 /* Append [start, end), merging with an adjacent last range. */
-static int ranges_add(struct ranges *rs, u64 start, u64 end)
+int check_ranges_add(struct check_ranges *rs, u64 start, u64 end)
 {
 	if (rs->nr && rs->r[rs->nr - 1].end == start) {
 		rs->r[rs->nr - 1].end = end;
@@ -60,10 +46,10 @@ struct bg_scan {
 	u64 start;
 	u64 end;
 	u64 cursor;		/* end of the last extent item seen */
-	struct ranges gaps;	/* computed free ranges */
+	struct check_ranges gaps;	/* computed free ranges */
 	/* recorded side */
 	size_t next;		/* next gap to match */
-	struct range pending;	/* recorded run not yet compared */
+	struct check_range pending;	/* recorded run not yet compared */
 	bool has_pending;
 	bool mismatch;		/* reported once per block group */
 	u64 nr_runs;
@@ -95,7 +81,7 @@ static int gap_extent(struct check_ctx *ctx, struct extent_buffer *eb,
 	if (key->objectid < s->start)
 		return 0;
 	if (key->objectid > s->cursor &&
-	    ranges_add(&s->gaps, s->cursor, key->objectid))
+	    check_ranges_add(&s->gaps, s->cursor, key->objectid))
 		return -ENOMEM;
 	if (key->objectid + len > s->cursor)
 		s->cursor = min_t(u64, key->objectid + len, s->end);
@@ -113,15 +99,31 @@ static int compute_gaps(struct check_ctx *ctx, struct bg_scan *s)
 	if (ret)
 		return ret;
 	if (s->cursor < s->end)
-		return ranges_add(&s->gaps, s->cursor, s->end);
+		return check_ranges_add(&s->gaps, s->cursor, s->end);
 	return 0;
+}
+
+int check_extent_gaps(struct check_ctx *ctx, u64 start, u64 end,
+		      struct check_ranges *gaps)
+{
+	struct bg_scan s = { .start = start, .end = end };
+	int ret;
+
+	if (!ctx->fs_info->extent_root)
+		return -ENOENT;
+	ret = compute_gaps(ctx, &s);
+	if (ret)
+		free(s.gaps.r);
+	else
+		*gaps = s.gaps;
+	return ret;
 }
 
 /* ------------------------------------------------------------------ */
 /* The recorded side, streamed. */
 
 static void report_wrong(struct check_ctx *ctx, struct bg_scan *s,
-			 const struct range *rec)
+			 const struct check_range *rec)
 {
 	struct check_finding f = {
 		.code = CHECK_FREE_SPACE_WRONG,
@@ -129,7 +131,7 @@ static void report_wrong(struct check_ctx *ctx, struct bg_scan *s,
 		.bytenr = s->start,
 		.key = s->last_key,
 	};
-	const struct range *want = s->next < s->gaps.nr ?
+	const struct check_range *want = s->next < s->gaps.nr ?
 				   &s->gaps.r[s->next] : NULL;
 
 	if (s->mismatch)
@@ -156,9 +158,9 @@ static void report_wrong(struct check_ctx *ctx, struct bg_scan *s,
 
 /* Compare one complete recorded run with the next computed gap. */
 static void match_run(struct check_ctx *ctx, struct bg_scan *s,
-		      const struct range *run)
+		      const struct check_range *run)
 {
-	const struct range *want = s->next < s->gaps.nr ?
+	const struct check_range *want = s->next < s->gaps.nr ?
 				   &s->gaps.r[s->next] : NULL;
 
 	s->nr_runs++;
@@ -316,7 +318,7 @@ static int check_one_bg(struct check_ctx *ctx, struct bg_scan *s)
 }
 
 struct bg_list {
-	struct range *bgs;
+	struct check_range *bgs;
 	size_t nr, cap;
 };
 
@@ -371,92 +373,6 @@ static int check_free_space_tree(struct check_ctx *ctx)
 	return ret;
 }
 
-/* ------------------------------------------------------------------ */
-/* v1: every cache header names an existing inode of the root tree. */
-
-#define CACHE_S_IFMT	0170000
-#define CACHE_S_IFREG	0100000
-
-/* A cache inode is a regular file, as the kernel creates it (0100600). */
-static void check_cache_inode_mode(struct check_ctx *ctx,
-				   const struct btrfs_path *path,
-				   const struct btrfs_key *header, u64 ino)
-{
-	struct extent_buffer *eb = path->nodes[0];
-	struct btrfs_inode_item *ii;
-	u32 mode;
-
-	if (btrfs_item_size(eb, path->slots[0]) < sizeof(*ii))
-		return;
-	ii = btrfs_item_ptr(eb, path->slots[0], struct btrfs_inode_item);
-	mode = btrfs_inode_mode(eb, ii);
-	if ((mode & CACHE_S_IFMT) != CACHE_S_IFREG) {
-		struct check_finding f = {
-			.code = CHECK_INODE_MODE,
-			.root = BTRFS_ROOT_TREE_OBJECTID,
-			.inode = ino,
-			.key = { ino, BTRFS_INODE_ITEM_KEY, 0 },
-			.bytenr = header->offset,
-			.has_values = true,
-			.expected = CACHE_S_IFREG | 0600,
-			.found = mode,
-		};
-
-		check_report(ctx, &f,
-			     "space cache inode is not a regular file (mode 0%o)",
-			     mode);
-	}
-}
-
-static int check_cache_header(struct check_ctx *ctx, struct extent_buffer *eb,
-			      int slot, const struct btrfs_key *key, void *data)
-{
-	struct btrfs_free_space_header *h;
-	struct btrfs_key ino;
-	struct btrfs_path *path;
-	int ret;
-
-	(void)data;
-	if (key->objectid != BTRFS_FREE_SPACE_OBJECTID)
-		return key->objectid > BTRFS_FREE_SPACE_OBJECTID ?
-			       CHECK_ITER_STOP : 0;
-	if (key->type != 0 || btrfs_item_size(eb, slot) < sizeof(*h))
-		return 0;
-	h = btrfs_item_ptr(eb, slot, struct btrfs_free_space_header);
-	btrfs_disk_key_to_cpu(&ino, &h->location);
-	path = btrfs_alloc_path();
-	if (!path)
-		return -ENOMEM;
-	ret = btrfs_search_slot(NULL, ctx->fs_info->tree_root, &ino, path, 0,
-				0);
-	if (ret == 0 && ino.type == BTRFS_INODE_ITEM_KEY)
-		check_cache_inode_mode(ctx, path, key, ino.objectid);
-	btrfs_free_path(path);
-	if (ret < 0)
-		return ret;
-	/* the kernel drops and rebuilds such a cache: a warning, no damage */
-	if ((ret > 0 || ino.type != BTRFS_INODE_ITEM_KEY) &&
-	    !(ctx->flags & CHECK_F_QUIET))
-		fprintf(ctx->err,
-			"WARNING: space cache of block group %llu names missing inode %llu; the kernel will rebuild it\n",
-			(unsigned long long)key->offset,
-			(unsigned long long)ino.objectid);
-	return 0;
-}
-
-static int check_space_cache(struct check_ctx *ctx)
-{
-	struct btrfs_key start = { BTRFS_FREE_SPACE_OBJECTID, 0, 0 };
-	int ret;
-
-	ret = check_for_each_item(ctx, ctx->fs_info->tree_root, &start,
-				  check_cache_header, NULL);
-	if (ret)
-		check_tree_unreadable(ctx, BTRFS_ROOT_TREE_OBJECTID, ret,
-				      "space cache headers");
-	return ret;
-}
-
 int check_pass_free_space(struct check_ctx *ctx)
 {
 	struct btrfs_fs_info *fs_info = ctx->fs_info;
@@ -471,6 +387,6 @@ int check_pass_free_space(struct check_ctx *ctx)
 		return check_free_space_tree(ctx);
 	}
 	if (fs_info->tree_root)
-		return check_space_cache(ctx);
+		return check_space_cache_v1(ctx);
 	return 0;
 }

@@ -31,6 +31,7 @@
 #include "common/csum.h"
 #include "cmds/check/check.h"
 #include "cmds/check/tree-walk.h"
+#include "cmds/check/u64-map.h"
 #include "kernel-shared/disk-io.h"
 #include "kernel-shared/extent-io.h"
 
@@ -81,8 +82,7 @@ struct fs_state {
 	struct btrfs_fs_info *fs_info;
 	u64 root_id;
 	u64 root_dirid;
-	struct dir_rec *dirs;
-	size_t dirs_cap, dirs_nr;
+	struct u64_map dirs;		/* of struct dir_rec */
 	bool alloc_failed;
 	u64 *orphans;		/* sorted inodes with orphan items */
 	size_t nr_orphans, orphans_cap;
@@ -163,43 +163,15 @@ static u64 entry_fp(int kind, u64 dir, u64 index, u64 nfp, u64 child,
 }
 
 /* ------------------------------------------------------------------ */
-/* Directory records: an open-addressing table keyed by inode number. */
+/* Directory records, keyed by inode number. */
 
 static struct dir_rec *dir_get(struct fs_state *st, u64 ino)
 {
-	size_t i;
+	struct dir_rec *d = u64_map_get(&st->dirs, ino, NULL);
 
-	if (st->dirs_nr * 2 >= st->dirs_cap) {
-		size_t ncap = st->dirs_cap ? st->dirs_cap * 2 : 256;
-		struct dir_rec *n = calloc(ncap, sizeof(*n));
-
-		if (!n) {
-			st->alloc_failed = true;
-			return NULL;
-		}
-		for (i = 0; i < st->dirs_cap; i++) {
-			size_t j;
-
-			if (!st->dirs[i].ino)
-				continue;
-			j = (size_t)cw_mix(0, st->dirs[i].ino) & (ncap - 1);
-			while (n[j].ino)
-				j = (j + 1) & (ncap - 1);
-			n[j] = st->dirs[i];
-		}
-		free(st->dirs);
-		st->dirs = n;
-		st->dirs_cap = ncap;
-	}
-	i = (size_t)cw_mix(0, ino) & (st->dirs_cap - 1);
-	while (st->dirs[i].ino) {
-		if (st->dirs[i].ino == ino)
-			return &st->dirs[i];
-		i = (i + 1) & (st->dirs_cap - 1);
-	}
-	st->dirs[i].ino = ino;
-	st->dirs_nr++;
-	return &st->dirs[i];
+	if (!d)
+		st->alloc_failed = true;
+	return d;
 }
 
 static bool sorted_has(const u64 *a, size_t nr, u64 v)
@@ -884,15 +856,13 @@ static void dent_report(struct fs_state *st, const struct dent *d,
 static void detail(struct fs_state *st, struct extent_buffer *root_eb)
 {
 	static const struct cw_ops ops = { .block = detail_leaf };
-	size_t i, j, n = 0;
+	struct dir_rec *d;
+	size_t i, j, n = 0, pos = 0;
 
-	for (i = 0; i < st->dirs_cap; i++) {
-		struct dir_rec *d = &st->dirs[i];
-
-		if (d->ino && (d->fp_index != d->fp_index_ref ||
-			       d->fp_item != d->fp_item_ref))
+	while ((d = u64_map_next(&st->dirs, &pos)))
+		if (d->fp_index != d->fp_index_ref ||
+		    d->fp_item != d->fp_item_ref)
 			n++;
-	}
 	if (!n)
 		return;
 	st->bad_dirs = malloc(n * sizeof(u64));
@@ -900,13 +870,11 @@ static void detail(struct fs_state *st, struct extent_buffer *root_eb)
 		check_fatal(st->ctx, "out of memory for %zu directories", n);
 		return;
 	}
-	for (i = 0; i < st->dirs_cap; i++) {
-		struct dir_rec *d = &st->dirs[i];
-
-		if (d->ino && (d->fp_index != d->fp_index_ref ||
-			       d->fp_item != d->fp_item_ref))
+	pos = 0;
+	while ((d = u64_map_next(&st->dirs, &pos)))
+		if (d->fp_index != d->fp_index_ref ||
+		    d->fp_item != d->fp_item_ref)
 			st->bad_dirs[st->nr_bad++] = d->ino;
-	}
 	qsort(st->bad_dirs, st->nr_bad, sizeof(u64), u64_cmp);
 	memset(&st->cur, 0, sizeof(st->cur));
 	cw_walk(st->fs_info, root_eb, NULL, &ops, st, NULL);
@@ -1066,9 +1034,10 @@ static int fs_root_item(struct extent_buffer *leaf, int slot,
 		return 0;
 	}
 	st.root_dirid = btrfs_root_dirid(leaf, ri);
+	u64_map_init(&st.dirs, sizeof(struct dir_rec));
 	check_tree(&st, eb);
 	free_extent_buffer(eb);
-	free(st.dirs);
+	u64_map_free(&st.dirs);
 	free(st.orphans);
 	free(st.bad_dirs);
 	free(st.dents);

@@ -500,3 +500,76 @@ root_parent() {
 	corrupt --item quota 0 QGROUP_INFO $(((${id%%/*} << 48) | ${id##*/})) --field excl --value 8192
 	expect_finding "ERROR: qgroup $id exclusive bytes differ from the computed [root 8 key (0 242 $(((${id%%/*} << 48) | ${id##*/}))) expected $excl found 8192]"
 }
+
+# --- findings the reference check does not make ------------------------------
+# The reference check passes these images (exit 0); the oracle is then the
+# reference's own view of the damaged image (dump-super, dump-tree), which
+# shows the inconsistency our finding names.
+
+# expect_ours_only LINE: our check exits 1 and prints LINE; the reference
+# check output is left in $ref_output
+expect_ours_only() {
+	run run_ours check "$IMG"
+	if [ "$status" -ne 1 ] || ! grep -qF -- "$1" <<<"$output"; then
+		echo "expected exit 1 and: $1" >&2
+		echo "got exit $status:" >&2
+		echo "$output" | head -30 >&2
+		return 1
+	fi
+	run run_ref check "$IMG"
+	ref_output=$output
+}
+
+@test "pass 1: backup root of the current generation names another tree root" {
+	local gen slot root other
+	copy a-default
+	gen=$(super_field a-default generation)
+	root=$(super_field a-default root)
+	# the slot written with the current generation, and another slot's root
+	read -r slot other < <(run_ref inspect-internal dump-super -f "$IMG" | awk -v g="$gen" -v r="$root" '
+		/^\tbackup [0-3]:/ { s = $2; sub(/:/, "", s) }
+		/backup_tree_root:/ { if ($4 == g) cur = s; else if ($2 != r) o = $2 }
+		END { print cur, o }')
+	[ -n "$slot" ] && [ -n "$other" ]
+	corrupt --super-field "backup$slot.tree_root" "$other"
+	expect_ours_only "ERROR: backup root $slot of the current generation points to another tree root [key ($slot 0 0) bytenr $other expected $root found $other]"
+	# oracle: the reference reads the same slot as ours
+	run_ref inspect-internal dump-super -f "$IMG" | grep -A1 "^	backup $slot:" |
+		grep -qE "backup_tree_root:[[:space:]]+$other[[:space:]]+gen: $gen"
+}
+
+@test "pass 2: system chunk of the superblock differs from the chunk tree" {
+	local start type
+	copy a-default
+	read -r start type < <(dt a-default -t chunk | awk '
+		/CHUNK_ITEM/ { s = $6; sub(/\)/, "", s) }
+		/type SYSTEM/ { print s; exit }')
+	[ -n "$start" ]
+	# SYSTEM|DUP plus the DATA bit, in the chunk tree only
+	corrupt --item chunk 256 CHUNK_ITEM "$start" --field type --value $((0x23))
+	expect_ours_only "ERROR: system chunk of the superblock differs from the chunk tree [root 3 key (256 228 $start) bytenr $start]"
+	# oracle: the reference sees the chunk item differ too (it prints
+	# the mismatch, yet exits 0)
+	grep -qF "Chunk[256, 228, $start]: length(8388608), offset($start), type(35) mismatch" <<<"$ref_output"
+	run_ref inspect-internal dump-super -f "$IMG" | grep -A2 "CHUNK_ITEM $start" | grep -q "type SYSTEM|DUP"
+}
+
+@test "pass 8: subvolume uuid missing from the uuid tree" {
+	local id uuid hi lo
+	copy a-default
+	# the first subvolume (not FS_TREE) with an entry in the uuid tree
+	read -r hi lo id < <(dt a-default -t uuid | awk '
+		/UUID_KEY_SUBVOL/ { h = $4; sub(/\(/, "", h); l = $6; sub(/\)/, "", l) }
+		/subvol_id/ && $2 != 5 { print h, l, $2; exit }')
+	[ -n "$id" ]
+	corrupt --del-item uuid "$(printf %u "$((hi))")" UUID_KEY_SUBVOL "$(printf %u "$((lo))")"
+	uuid=$(dt a-default -t root | awk -v id="$id" '
+		$0 ~ "key \\(" id " ROOT_ITEM" { f = 1 }
+		f && /^\t\tuuid / { print $2; exit }')
+	[ -n "$uuid" ]
+	expect_ours_only "ERROR: subvolume $id uuid $uuid missing from the uuid tree [root 9]"
+	# oracle: the reference's dump of the damaged uuid tree has no entry
+	# for the subvolume, while the root item still carries the uuid
+	! run_ref inspect-internal dump-tree -t uuid "$IMG" | grep -qE "subvol_id $id\$"
+	run_ref inspect-internal dump-tree -t root "$IMG" | grep -qF "uuid $uuid"
+}

@@ -13,6 +13,14 @@
  *                        --value V
  *   btrfs-corrupt IMG... --del-item ROOT OBJECTID TYPE OFFSET
  *   btrfs-corrupt IMG... --data LOGICAL --hex HEX [--mirror N]
+ *   btrfs-corrupt IMG... --cache-page BG PAGE --offset OFF --hex HEX
+ *                        [--xor] [--no-csum]
+ *
+ * --cache-page writes (or with --xor, xors) HEX into 4KiB page PAGE of the
+ * v1 space cache of the block group at BG and recomputes that page's
+ * crc32c in the crc array at the start of page 0 unless --no-csum.  The
+ * space cache header (key FREE_SPACE 0 BG, type 0) has the --item fields
+ * generation, num_entries and num_bitmaps.
  *
  * Exit 0 when the damage was written, 1 when the target was not found or
  * anything failed (one "ERROR: ..." line), 2 on a usage error.
@@ -32,6 +40,8 @@
 #include "kernel-shared/ctree.h"
 #include "kernel-shared/disk-io.h"
 #include "kernel-shared/extent-io.h"
+#include "kernel-shared/file-item.h"
+#include "kernel-shared/inode.h"
 #include "kernel-shared/print-tree.h"
 #include "kernel-shared/volumes.h"
 
@@ -58,7 +68,8 @@ static void usage_exit(void)
 		"       btrfs-corrupt IMG... --block BYTENR --offset OFF --hex HEX [--no-csum]\n"
 		"       btrfs-corrupt IMG... --item ROOT OBJECTID TYPE OFFSET --field NAME --value V\n"
 		"       btrfs-corrupt IMG... --del-item ROOT OBJECTID TYPE OFFSET\n"
-		"       btrfs-corrupt IMG... --data LOGICAL --hex HEX [--mirror N]\n");
+		"       btrfs-corrupt IMG... --data LOGICAL --hex HEX [--mirror N]\n"
+		"       btrfs-corrupt IMG... --cache-page BG PAGE --offset OFF --hex HEX [--xor] [--no-csum]\n");
 	exit(2);
 }
 
@@ -430,6 +441,128 @@ static int do_data(struct corrupt *c, u64 logical, const u8 *hex,
 }
 
 /* ------------------------------------------------------------------ */
+/* --cache-page */
+
+#define CACHE_PAGE 4096
+
+struct cache_find {
+	u64 file_off;
+	u64 logical;		/* 0: not found */
+};
+
+static int find_cache_extent(const struct btrfs_file_extent *fe, void *data)
+{
+	struct cache_find *cf = data;
+
+	if (fe->type == BTRFS_FILE_EXTENT_INLINE || fe->disk_bytenr == 0 ||
+	    cf->file_off < fe->file_offset ||
+	    cf->file_off - fe->file_offset >= fe->num_bytes)
+		return 0;
+	cf->logical = fe->disk_bytenr + fe->offset + cf->file_off -
+		      fe->file_offset;
+	return 1;
+}
+
+/* Logical address of byte @off of the cache file of block group @bg. */
+static int cache_logical(struct corrupt *c, u64 bg, u64 off, u64 *logical,
+			 u64 *size)
+{
+	struct btrfs_key key = { BTRFS_FREE_SPACE_OBJECTID, 0, bg };
+	struct btrfs_path *path = btrfs_alloc_path();
+	struct btrfs_free_space_header *h;
+	struct btrfs_inode_item ii;
+	struct cache_find cf = { .file_off = off };
+	struct btrfs_key loc;
+	int ret;
+
+	if (!path)
+		return -1;
+	ret = btrfs_search_slot(NULL, c->fs_info->tree_root, &key, path, 0, 0);
+	if (ret) {
+		error("no space cache header for block group %llu",
+		      (unsigned long long)bg);
+		btrfs_free_path(path);
+		return -1;
+	}
+	h = btrfs_item_ptr(path->nodes[0], path->slots[0],
+			   struct btrfs_free_space_header);
+	btrfs_disk_key_to_cpu(&loc, &h->location);
+	btrfs_free_path(path);
+	if (btrfs_read_inode_item(c->fs_info->tree_root, loc.objectid, &ii,
+				  NULL, NULL)) {
+		error("space cache inode %llu not found",
+		      (unsigned long long)loc.objectid);
+		return -1;
+	}
+	*size = btrfs_stack_inode_size(&ii);
+	btrfs_iterate_file_extents(c->fs_info->tree_root, loc.objectid, 0,
+				   find_cache_extent, &cf, NULL, NULL);
+	if (!cf.logical) {
+		error("space cache of block group %llu has no data at %llu",
+		      (unsigned long long)bg, (unsigned long long)off);
+		return -1;
+	}
+	*logical = cf.logical;
+	return 0;
+}
+
+/* Write @len bytes at @logical to every copy. */
+static int write_all_copies(struct corrupt *c, u64 logical, const u8 *buf,
+			    size_t len)
+{
+	int copies = btrfs_num_copies(c->fs_info, logical);
+	int m;
+
+	for (m = 1; m <= copies; m++)
+		if (logical_io(c, logical, m, (void *)buf, len, true))
+			return -1;
+	return copies < 1 ? -1 : 0;
+}
+
+static int do_cache_page(struct corrupt *c, u64 bg, u64 page, u64 off,
+			 const u8 *hex, size_t hex_len, bool xor, bool fix)
+{
+	size_t i;
+	u8 first[CACHE_PAGE], buf[CACHE_PAGE];
+	u64 l0, lp, size, nr_pages;
+	u32 skip, crc;
+
+	if (off > CACHE_PAGE || hex_len > CACHE_PAGE - off) {
+		error("offset %llu + %zu bytes is outside the page",
+		      (unsigned long long)off, hex_len);
+		return 1;
+	}
+	if (cache_logical(c, bg, 0, &l0, &size) ||
+	    cache_logical(c, bg, page * CACHE_PAGE, &lp, &size))
+		return 1;
+	nr_pages = (size + CACHE_PAGE - 1) / CACHE_PAGE;
+	if (page >= nr_pages || nr_pages * 4 > CACHE_PAGE) {
+		error("page %llu is not in the cache (%llu pages)",
+		      (unsigned long long)page, (unsigned long long)nr_pages);
+		return 1;
+	}
+	if (logical_io(c, l0, 1, first, CACHE_PAGE, false) ||
+	    logical_io(c, lp, 1, buf, CACHE_PAGE, false))
+		return 1;
+	for (i = 0; i < hex_len; i++)
+		buf[off + i] = xor ? buf[off + i] ^ hex[i] : hex[i];
+	if (page == 0)
+		memcpy(first, buf, CACHE_PAGE);
+	if (fix) {
+		skip = page == 0 ? (u32)nr_pages * 4 : 0;
+		crc = ~btrfs_crc32c(~0U, buf + skip, CACHE_PAGE - skip);
+		put_unaligned_le32(crc, first + page * 4);
+		if (page == 0)
+			memcpy(buf, first, CACHE_PAGE);
+	}
+	if (write_all_copies(c, lp, buf, CACHE_PAGE))
+		return 1;
+	if (page != 0 && fix && write_all_copies(c, l0, first, CACHE_PAGE))
+		return 1;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
 /* Item lookup: ROOT OBJECTID TYPE OFFSET. */
 
 static const struct {
@@ -624,6 +757,9 @@ static const struct item_field item_fields[] = {
 	IF(BTRFS_ROOT_ITEM_KEY, 0, "last_snapshot", struct btrfs_root_item, last_snapshot, 64),
 	IF(BTRFS_ROOT_REF_KEY, BTRFS_ROOT_BACKREF_KEY, "sequence", struct btrfs_root_ref, sequence, 64),
 	IF(BTRFS_ROOT_REF_KEY, BTRFS_ROOT_BACKREF_KEY, "dirid", struct btrfs_root_ref, dirid, 64),
+	IF(0, 0, "generation", struct btrfs_free_space_header, generation, 64),
+	IF(0, 0, "num_entries", struct btrfs_free_space_header, num_entries, 64),
+	IF(0, 0, "num_bitmaps", struct btrfs_free_space_header, num_bitmaps, 64),
 	IF(BTRFS_FREE_SPACE_INFO_KEY, 0, "extent_count", struct btrfs_free_space_info, extent_count, 32),
 	IF(BTRFS_FREE_SPACE_INFO_KEY, 0, "flags", struct btrfs_free_space_info, flags, 32),
 	IF(BTRFS_QGROUP_INFO_KEY, 0, "rfer", struct btrfs_qgroup_info_item, rfer, 64),
@@ -850,6 +986,26 @@ int main(int argc, char **argv)
 		}
 		ret = do_data(&c, arg_u64("logical", argv[i + 1]), hex,
 			      hex_len, mirror);
+	} else if (strcmp(mode, "--cache-page") == 0) {
+		bool fix = true, xor = false;
+
+		need(argc, i, 6);
+		if (strcmp(argv[i + 3], "--offset") ||
+		    strcmp(argv[i + 5], "--hex"))
+			usage_exit();
+		hex = parse_hex(argv[i + 6], &hex_len);
+		for (j = i + 7; j < argc; j++) {
+			if (strcmp(argv[j], "--no-csum") == 0)
+				fix = false;
+			else if (strcmp(argv[j], "--xor") == 0)
+				xor = true;
+			else
+				usage_exit();
+		}
+		ret = do_cache_page(&c, arg_u64("bg", argv[i + 1]),
+				    arg_u64("page", argv[i + 2]),
+				    arg_u64("offset", argv[i + 4]), hex,
+				    hex_len, xor, fix);
 	} else {
 		usage_exit();
 	}
