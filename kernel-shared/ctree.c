@@ -728,8 +728,7 @@ static u32 leaf_space_used(const struct extent_buffer *leaf, int start,
 /* ------------------------------------------------------------------ */
 /* COW. */
 
-/* Trees whose blocks snapshots can share (reference counted roots). */
-static bool root_is_shareable(const struct btrfs_root *root)
+bool btrfs_root_is_shareable(const struct btrfs_root *root)
 {
 	u64 id = root->root_key.objectid;
 
@@ -747,11 +746,11 @@ static bool should_cow_block(const struct btrfs_trans_handle *trans,
 }
 
 /*
- * A block a snapshot may share needs the kernel's full-backref handling,
- * which is not written yet: refuse rather than corrupt references.
+ * Relocation trees and blocks, and blocks of the old backref format, have
+ * rules of their own that we do not write: refuse them.
  */
-static int check_block_not_shared(const struct btrfs_root *root,
-				  const struct extent_buffer *buf)
+static int check_block_supported(const struct btrfs_root *root,
+				 const struct extent_buffer *buf)
 {
 	u64 flags = btrfs_header_flags(buf);
 
@@ -760,11 +759,73 @@ static int check_block_not_shared(const struct btrfs_root *root,
 		return -EOPNOTSUPP;
 	if (flags & BTRFS_HEADER_FLAG_RELOC)
 		return -EOPNOTSUPP;
-	if (root_is_shareable(root) &&
-	    btrfs_header_generation(buf) <=
-		    btrfs_stack_root_last_snapshot(&root->root_item))
+	if (root->root_key.objectid == BTRFS_TREE_RELOC_OBJECTID ||
+	    btrfs_header_owner(buf) == BTRFS_TREE_RELOC_OBJECTID)
 		return -EOPNOTSUPP;
 	return 0;
+}
+
+/*
+ * The kernel's btrfs_block_can_be_shared: a block of a reference counted
+ * tree other than its root node, not newer than the tree's last snapshot.
+ */
+static bool block_can_be_shared(const struct btrfs_root *root,
+				const struct extent_buffer *buf)
+{
+	return btrfs_root_is_shareable(root) && buf != root->node &&
+	       btrfs_header_generation(buf) <=
+		       btrfs_stack_root_last_snapshot(&root->root_item);
+}
+
+/*
+ * The kernel's update_ref_for_cow: before @buf is replaced by its copy
+ * @cow in @root, make the references of what they point to right.
+ * - @buf has other references (refs > 1): if @root owns it and it still
+ *   uses normal backrefs, its children get shared refs with @buf as parent
+ *   and @buf becomes FULL_BACKREF (the existing normal refs of the owner
+ *   now stand for @cow); otherwise @cow's children get normal refs of
+ *   @root.  @buf itself stays.
+ * - @root holds the last reference: if @buf was FULL_BACKREF its
+ *   children's shared refs move to normal refs of @root from @cow; @buf
+ *   goes (*last_ref).
+ * (The relocation tree's variants are refused before we get here.)
+ */
+static int update_ref_for_cow(struct btrfs_trans_handle *trans,
+			      struct btrfs_root *root,
+			      struct extent_buffer *buf,
+			      struct extent_buffer *cow, bool *last_ref)
+{
+	u64 owner = btrfs_header_owner(buf);
+	u64 refs = 1, flags = 0;
+	int ret = 0;
+
+	*last_ref = false;
+	if (block_can_be_shared(root, buf)) {
+		ret = btrfs_lookup_extent_info(trans, buf->start,
+					       btrfs_header_level(buf), &refs,
+					       &flags);
+		if (ret)
+			return ret == -ENOENT ? -EUCLEAN : ret;
+	}
+	if (refs > 1) {
+		if (owner == root->root_key.objectid &&
+		    !(flags & BTRFS_BLOCK_FLAG_FULL_BACKREF)) {
+			ret = btrfs_inc_ref(trans, root, buf, true);
+			if (!ret)
+				ret = btrfs_set_disk_extent_flags(trans, buf,
+					BTRFS_BLOCK_FLAG_FULL_BACKREF);
+		} else {
+			ret = btrfs_inc_ref(trans, root, cow, false);
+		}
+		return ret;
+	}
+	if (flags & BTRFS_BLOCK_FLAG_FULL_BACKREF) {
+		ret = btrfs_inc_ref(trans, root, cow, false);
+		if (!ret)
+			ret = btrfs_dec_ref(trans, root, buf, true);
+	}
+	*last_ref = true;
+	return ret;
 }
 
 static void first_key_of(const struct extent_buffer *eb, struct btrfs_key *key)
@@ -795,10 +856,11 @@ int btrfs_cow_block(struct btrfs_trans_handle *trans, struct btrfs_root *root,
 	int level = btrfs_header_level(buf);
 	struct extent_buffer *cow;
 	struct btrfs_key first;
+	bool last_ref;
 	u64 flags;
 	int ret;
 
-	ret = check_block_not_shared(root, buf);
+	ret = check_block_supported(root, buf);
 	if (ret) {
 		btrfs_free_reserved_extent(fs_info, ins->objectid, ins->offset);
 		return ret;
@@ -814,6 +876,9 @@ int btrfs_cow_block(struct btrfs_trans_handle *trans, struct btrfs_root *root,
 	flags = btrfs_header_flags(cow);
 	btrfs_set_header_flags(cow, flags & ~(BTRFS_HEADER_FLAG_WRITTEN |
 					      BTRFS_HEADER_FLAG_RELOC));
+	ret = update_ref_for_cow(trans, root, buf, cow, &last_ref);
+	if (ret)
+		goto fail;
 	if (buf == root->node) {
 		ret = set_root_node(trans, root, extent_buffer_get(cow));
 	} else if (parent) {
@@ -821,13 +886,15 @@ int btrfs_cow_block(struct btrfs_trans_handle *trans, struct btrfs_root *root,
 		ret = btrfs_mark_buffer_dirty(trans, parent);
 	}
 	if (!ret)
-		ret = btrfs_free_tree_block(trans, root, buf);
-	if (ret) {
-		free_extent_buffer(cow);
-		return ret;
-	}
+		ret = btrfs_free_tree_block_ref(trans, root->root_key.objectid,
+						buf, 0, last_ref);
+	if (ret)
+		goto fail;
 	*cow_ret = cow;
 	return 0;
+fail:
+	free_extent_buffer(cow);
+	return ret;
 }
 
 /* Reserve a tree block for @root (stage one), unless @ins already holds one. */

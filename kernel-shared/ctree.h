@@ -317,6 +317,12 @@ int btrfs_walk_tree(struct btrfs_fs_info *fs_info, struct extent_buffer *root_eb
  * adding it, every replaced one a delayed ref dropping it.
  */
 
+/*
+ * Reference counted trees (subvolumes, snapshots, the relocation tree),
+ * whose blocks snapshots may share.
+ */
+bool btrfs_root_is_shareable(const struct btrfs_root *root);
+
 /* Largest item (data bytes) a leaf of @nodesize holds. */
 static inline u32 btrfs_max_item_size(u32 nodesize)
 {
@@ -330,8 +336,10 @@ u32 btrfs_leaf_free_space(const struct extent_buffer *leaf);
  * Copy @buf into the reserved extent @ins (stage two of COW) and make its
  * parent (@parent at @parent_slot, or the root when @buf is the root node)
  * point to the copy.  *cow_ret gets the copy with one reference.  The
- * reservation is consumed whether or not this succeeds.  0 or <0;
- * -EOPNOTSUPP for a block that snapshots may share (not supported yet).
+ * reservation is consumed whether or not this succeeds.  A block that
+ * snapshots may share gets the kernel's update_ref_for_cow (see ctree.c).
+ * 0 or <0; -EOPNOTSUPP for relocation trees and blocks and old-format
+ * backrefs.
  */
 int btrfs_cow_block(struct btrfs_trans_handle *trans, struct btrfs_root *root,
 		    struct extent_buffer *buf, struct extent_buffer *parent,

@@ -21,6 +21,7 @@
 #include "kernel-shared/extent-io.h"
 #include "kernel-shared/extent-tree.h"
 #include "kernel-shared/free-space-tree.h"
+#include "kernel-shared/raid56.h"
 #include "kernel-shared/transaction.h"
 #include "kernel-shared/tree-checker.h"
 #include "kernel-shared/volumes.h"
@@ -201,8 +202,10 @@ static enum btrfs_super_problem check_super_counts(
 {
 	if (btrfs_super_num_devices(sb) == 0)
 		return SUPER_BAD_DEVICES;
+	/* An unfinished mkfs (temporary magic) has fewer than six trees. */
 	if (btrfs_super_total_bytes(sb) == 0 ||
-	    btrfs_super_bytes_used(sb) < 6ULL * btrfs_super_nodesize(sb))
+	    (btrfs_super_bytes_used(sb) < 6ULL * btrfs_super_nodesize(sb) &&
+	     btrfs_super_magic(sb) != BTRFS_MAGIC_TEMPORARY))
 		return SUPER_BAD_SIZES;
 	if (btrfs_super_incompat_flags(sb) & ~KNOWN_INCOMPAT_FLAGS)
 		return SUPER_BAD_FLAGS;
@@ -1046,10 +1049,17 @@ static struct btrfs_root **global_slot(struct btrfs_fs_info *fs_info,
 	return (struct btrfs_root **)((u8 *)fs_info + t->field);
 }
 
-/* Must this tree exist?  Quota and uuid trees are optional. */
+/*
+ * Must this tree exist?  Quota and uuid trees are optional.  A filesystem
+ * mkfs has not finished (temporary magic) has only the trees the engine
+ * needs to open it: extent and dev tree; mkfs creates the others.
+ */
 static bool global_tree_required(const struct btrfs_fs_info *fs_info,
 				 u64 objectid)
 {
+	if (btrfs_super_magic(&fs_info->super_copy) == BTRFS_MAGIC_TEMPORARY)
+		return objectid == BTRFS_EXTENT_TREE_OBJECTID ||
+		       objectid == BTRFS_DEV_TREE_OBJECTID;
 	switch (objectid) {
 	case BTRFS_QUOTA_TREE_OBJECTID:
 	case BTRFS_UUID_TREE_OBJECTID:
@@ -1146,8 +1156,9 @@ static int alloc_caches(struct btrfs_fs_info *fs_info,
 
 static bool write_args_ok(const struct open_ctree_args *args)
 {
+	/* ALLOW_TEMP is fine: mkfs finishes a new filesystem that way. */
 	unsigned int bad = OPEN_CTREE_PARTIAL | OPEN_CTREE_CHUNK_ONLY |
-			   OPEN_CTREE_BACKUP_ROOT | OPEN_CTREE_ALLOW_TEMP;
+			   OPEN_CTREE_BACKUP_ROOT;
 
 	if (!(args->flags & OPEN_CTREE_WRITES))
 		return true;
@@ -1161,8 +1172,6 @@ static const char *unsupported_for_writes(const struct btrfs_fs_info *fs_info)
 {
 	const struct btrfs_super_block *sb = &fs_info->super_copy;
 
-	if (btrfs_fs_incompat(fs_info, BTRFS_FEATURE_INCOMPAT_RAID56))
-		return "raid56 (writing not supported)";
 	if (btrfs_fs_incompat(fs_info, BTRFS_FEATURE_INCOMPAT_ZONED))
 		return "zoned (writing not supported)";
 	if (btrfs_fs_incompat(fs_info, BTRFS_FEATURE_INCOMPAT_EXTENT_TREE_V2))
@@ -1299,6 +1308,62 @@ static int write_mirror(struct btrfs_fs_info *fs_info, const void *buf,
 	return 0;
 }
 
+/* RAID5/6 stripe I/O for btrfs_raid56_write(), through the devices. */
+static int raid56_stripe_io(const struct map_lookup *map, int stripe,
+			    void *rbuf, const void *wbuf, size_t len,
+			    u64 physical)
+{
+	struct btrfs_device *dev = map->stripes[stripe].dev;
+	ssize_t done;
+
+	if (!dev || dev->missing || dev->fd < 0)
+		return -EIO;	/* no degraded writes */
+	if (rbuf)
+		done = dev->ops->pread(dev, rbuf, len, physical);
+	else
+		done = dev->ops->pwrite(dev, wbuf, len, physical);
+	if (done < 0)
+		return (int)done;
+	return (size_t)done == len ? 0 : -EIO;
+}
+
+static int raid56_read(void *ctx, int stripe, void *buf, size_t len,
+		       u64 physical)
+{
+	return raid56_stripe_io(ctx, stripe, buf, NULL, len, physical);
+}
+
+static int raid56_write(void *ctx, int stripe, const void *buf, size_t len,
+			u64 physical)
+{
+	return raid56_stripe_io(ctx, stripe, NULL, buf, len, physical);
+}
+
+/* A tree block in a RAID5/6 chunk: its row's parity is rewritten too. */
+static int write_raid56_block(const struct map_lookup *map,
+			      const struct extent_buffer *eb)
+{
+	struct btrfs_raid56_io io = { 0 };
+	u64 *physical = calloc((size_t)map->num_stripes, sizeof(*physical));
+	int ret;
+
+	if (!physical)
+		return -ENOMEM;
+	for (int i = 0; i < map->num_stripes; i++)
+		physical[i] = map->stripes[i].physical;
+	io.type = map->type;
+	io.num_stripes = map->num_stripes;
+	io.stripe_len = map->stripe_len;
+	io.read = raid56_read;
+	io.write = raid56_write;
+	io.ctx = (void *)map;
+	io.physical = physical;
+	ret = btrfs_raid56_write(&io, eb->start - map->start, eb->data,
+				 eb->len);
+	free(physical);
+	return ret;
+}
+
 int write_tree_block(struct btrfs_fs_info *fs_info, struct extent_buffer *eb)
 {
 	const struct map_lookup *map = btrfs_find_chunk_map(fs_info, eb->start);
@@ -1308,10 +1373,10 @@ int write_tree_block(struct btrfs_fs_info *fs_info, struct extent_buffer *eb)
 
 	if (!map || copies <= 0)
 		return -EIO;
-	if (map->type & BTRFS_BLOCK_GROUP_RAID56_MASK)
-		return -EOPNOTSUPP;
 	btrfs_set_header_flags(eb, flags | BTRFS_HEADER_FLAG_WRITTEN);
 	ret = tree_block_csum(fs_info, eb, eb->data);
+	if (!ret && (map->type & BTRFS_BLOCK_GROUP_RAID56_MASK))
+		return write_raid56_block(map, eb);
 	for (int mirror = 1; !ret && mirror <= copies; mirror++)
 		ret = write_mirror(fs_info, eb->data, eb->start, eb->len,
 				   mirror);

@@ -35,6 +35,12 @@ struct btrfs_block_group {
 	u64 excluded;		/* superblock copies: never allocatable */
 	bool dirty;		/* the block group item must be rewritten */
 	bool fst_bitmaps;	/* free-space tree uses bitmaps: not written */
+	/*
+	 * Made in this transaction (chunk-alloc.h): its dev extents, chunk
+	 * item and block group item are not in the trees yet.
+	 */
+	bool new_chunk;
+	bool needs_free_space;	/* no free-space tree entries yet */
 	struct btrfs_free_space_ctl free_space;
 };
 
@@ -48,6 +54,24 @@ struct btrfs_block_group {
 int btrfs_read_block_groups(struct btrfs_fs_info *fs_info);
 void btrfs_free_block_groups(struct btrfs_fs_info *fs_info);
 
+/*
+ * A new block group for the chunk just mapped at [@start, @start +
+ * @length) (chunk allocation, phase 1): all its space free except the
+ * superblock copies it covers, new_chunk and dirty set, needs_free_space
+ * when the filesystem has a free-space tree.  *ret (may be NULL) gets it.
+ * 0, -EEXIST (overlaps a group), -ENOMEM.
+ */
+int btrfs_make_block_group(struct btrfs_trans_handle *trans, u64 type,
+			   u64 start, u64 length,
+			   struct btrfs_block_group **ret);
+
+/*
+ * Insert the item of a new block group (its used bytes as they are now)
+ * and clear new_chunk.  0 or negative errno.
+ */
+int btrfs_insert_block_group_item(struct btrfs_trans_handle *trans,
+				  struct btrfs_block_group *bg);
+
 /* The block group containing @bytenr, or NULL. */
 struct btrfs_block_group *btrfs_lookup_block_group(struct btrfs_fs_info *fs_info,
 						   u64 bytenr);
@@ -56,8 +80,10 @@ struct btrfs_block_group *btrfs_lookup_block_group(struct btrfs_fs_info *fs_info
  * Stage one: reserve @num_bytes for a tree block of @root (system space for
  * the chunk tree, metadata otherwise) or for data (@is_data), preferring
  * space at or after @hint.  On success *ins = (start, EXTENT_ITEM, bytes).
- * 0, -ENOSPC (no block group of the type has room; chunk allocation is not
- * implemented yet).
+ * When no block group of the type has room, a new chunk of the type (in
+ * the most redundant profile its groups have) is made (phase 1 of
+ * chunk-alloc.h) and the reservation retried.  0, -ENOSPC (no group has
+ * room and no device has room for a new chunk), or negative errno.
  */
 int btrfs_reserve_extent(struct btrfs_trans_handle *trans,
 			 struct btrfs_root *root, u64 num_bytes,
@@ -91,6 +117,80 @@ int btrfs_free_tree_block(struct btrfs_trans_handle *trans,
 			  struct btrfs_root *root, struct extent_buffer *eb);
 
 /*
+ * Drop reference (@root_id, @parent) of tree block @eb, which @last_ref
+ * says was its last one (then a block of this transaction is no longer
+ * written).  0 or negative errno.
+ */
+int btrfs_free_tree_block_ref(struct btrfs_trans_handle *trans, u64 root_id,
+			      struct extent_buffer *eb, u64 parent,
+			      bool last_ref);
+
+/*
+ * A reference to an extent (the kernel's struct btrfs_ref): a tree block
+ * ref (@owner = the block's level) or a data ref (@owner = inode, @offset
+ * = file offset - offset into the extent); @parent nonzero makes it a
+ * shared ref of that parent block or leaf, else it is @root's.
+ */
+struct btrfs_ref {
+	u64 bytenr;
+	u64 num_bytes;
+	u64 parent;
+	u64 root;
+	u64 owner;
+	u64 offset;
+	bool is_data;
+};
+
+/* Queue one more reference @ref.  0 or negative errno. */
+int btrfs_inc_extent_ref(struct btrfs_trans_handle *trans,
+			 const struct btrfs_ref *ref);
+
+/*
+ * Queue dropping reference @ref; the extent is freed when its last ref
+ * goes (a data extent's csums are deleted then).  An extent reserved in
+ * this transaction whose refs cancel out is given back at once.
+ */
+int btrfs_free_extent(struct btrfs_trans_handle *trans,
+		      const struct btrfs_ref *ref);
+
+/*
+ * Stage two for data: the extent @ins reserved with btrfs_reserve_extent
+ * (is_data) gets its first reference, EXTENT_DATA_REF (@root_objectid,
+ * @owner inode, @offset); its EXTENT_ITEM (flags DATA) is inserted when
+ * the delayed ref runs.  The caller inserts the file extent item.  0 or
+ * negative errno.
+ */
+int btrfs_alloc_reserved_file_extent(struct btrfs_trans_handle *trans,
+				     u64 root_objectid, u64 owner, u64 offset,
+				     const struct btrfs_key *ins);
+
+/*
+ * References and flags of tree block @bytenr at @level, counting queued
+ * delayed refs (the kernel's btrfs_lookup_extent_info).  0, -ENOENT,
+ * -EUCLEAN (no reference left), <0.
+ */
+int btrfs_lookup_extent_info(struct btrfs_trans_handle *trans, u64 bytenr,
+			     int level, u64 *refs, u64 *flags);
+
+/* Queue setting extent flags @flags (FULL_BACKREF) on tree block @eb. */
+int btrfs_set_disk_extent_flags(struct btrfs_trans_handle *trans,
+				struct extent_buffer *eb, u64 flags);
+
+/*
+ * Add / drop one reference for each pointer of @buf: children of a node,
+ * data extents of a leaf's regular and prealloc file extent items (leaves
+ * only in reference counted trees).  Shared refs with parent @buf when
+ * @full_backref, else normal refs of @buf's owner.  0 or negative errno.
+ */
+int btrfs_inc_ref(struct btrfs_trans_handle *trans, struct btrfs_root *root,
+		  struct extent_buffer *buf, bool full_backref);
+int btrfs_dec_ref(struct btrfs_trans_handle *trans, struct btrfs_root *root,
+		  struct extent_buffer *buf, bool full_backref);
+
+/* Key offset of a keyed EXTENT_DATA_REF (the kernel's crc32c-based hash). */
+u64 btrfs_hash_extent_data_ref(u64 root, u64 owner, u64 offset);
+
+/*
  * Apply one delayed ref head to the extent tree (called by
  * btrfs_run_delayed_refs): insert the extent item of a new block, add or
  * drop references, delete the item and free the extent at zero refs, keep
@@ -100,7 +200,9 @@ int btrfs_run_delayed_ref_head(struct btrfs_trans_handle *trans,
 			       struct btrfs_delayed_ref_head *head);
 
 /*
- * Write the item of every dirty block group (used bytes).  Sets
+ * Write the item of every dirty block group (used bytes); for a group made
+ * in this transaction, first insert its chunk's items (chunk-alloc.h) and
+ * its block group item.  Sets
  * *did_work when something was written.  0 or negative errno.
  */
 int btrfs_write_dirty_block_groups(struct btrfs_trans_handle *trans,

@@ -8,6 +8,7 @@
 
 #include "kernel-shared/disk-io.h"
 #include "kernel-shared/file-item.h"
+#include "kernel-shared/transaction.h"
 #include "kernel-shared/volumes.h"
 
 /* Decode EXTENT_DATA item @slot of @leaf into @fe. */
@@ -263,4 +264,184 @@ int btrfs_read_data_verified(struct btrfs_fs_info *fs_info, u64 bytenr,
 	}
 	free(tmp);
 	return res->nr_bad ? -EIO : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Write side. */
+
+/* Keys of the csum items overlapping [bytenr, end), read-only. */
+static int collect_csum_items(struct btrfs_fs_info *fs_info, u64 bytenr,
+			      u64 end, u64 **keys, size_t *nr)
+{
+	struct btrfs_root *root = fs_info->csum_root;
+	struct btrfs_path *path = btrfs_alloc_path();
+	size_t cap = 0;
+	int ret;
+
+	*keys = NULL;
+	*nr = 0;
+	if (!path)
+		return -ENOMEM;
+	ret = csum_search(root, bytenr, path);
+	while (ret == 0) {
+		struct extent_buffer *leaf = path->nodes[0];
+		struct btrfs_key key;
+		u64 covered;
+
+		if (path->slots[0] >= (int)btrfs_header_nritems(leaf)) {
+			ret = btrfs_next_leaf(root, path);
+			continue;
+		}
+		btrfs_item_key_to_cpu(leaf, &key, path->slots[0]);
+		if (key.objectid != BTRFS_EXTENT_CSUM_OBJECTID ||
+		    key.type != BTRFS_EXTENT_CSUM_KEY || key.offset >= end)
+			break;
+		covered = btrfs_item_size(leaf, path->slots[0]) /
+			  fs_info->csum_size * (u64)fs_info->sectorsize;
+		if (key.offset + covered > bytenr) {
+			if (*nr == cap) {
+				u64 *k;
+
+				cap = cap ? cap * 2 : 8;
+				k = realloc(*keys, cap * sizeof(*k));
+				if (!k) {
+					ret = -ENOMEM;
+					break;
+				}
+				*keys = k;
+			}
+			(*keys)[(*nr)++] = key.offset;
+		}
+		ret = btrfs_next_item(root, path);
+	}
+	btrfs_free_path(path);
+	if (ret < 0) {
+		free(*keys);
+		*keys = NULL;
+		return ret;
+	}
+	return 0;
+}
+
+/* Insert a csum item at @start with @n checksums from @csums. */
+static int insert_csum_piece(struct btrfs_trans_handle *trans, u64 start,
+			     const u8 *csums, u64 n)
+{
+	struct btrfs_key key = { BTRFS_EXTENT_CSUM_OBJECTID,
+				 BTRFS_EXTENT_CSUM_KEY, start };
+
+	return btrfs_insert_item(trans, trans->fs_info->csum_root, &key, csums,
+				 (u32)(n * trans->fs_info->csum_size));
+}
+
+/* Cut [bytenr, end) out of the csum item at @start. */
+static int cut_csum_item(struct btrfs_trans_handle *trans, u64 start,
+			 u64 bytenr, u64 end)
+{
+	struct btrfs_fs_info *fs_info = trans->fs_info;
+	struct btrfs_root *root = fs_info->csum_root;
+	struct btrfs_key key = { BTRFS_EXTENT_CSUM_OBJECTID,
+				 BTRFS_EXTENT_CSUM_KEY, start };
+	struct btrfs_path *path = btrfs_alloc_path();
+	u64 ss = fs_info->sectorsize, cs = fs_info->csum_size;
+	u8 *data = NULL;
+	u64 n, item_end;
+	u32 size;
+	int ret;
+
+	if (!path)
+		return -ENOMEM;
+	ret = btrfs_search_slot(trans, root, &key, path, -1, 1);
+	if (ret > 0)
+		ret = -EUCLEAN;
+	if (ret)
+		goto out;
+	size = btrfs_item_size(path->nodes[0], path->slots[0]);
+	n = size / cs;
+	item_end = start + n * ss;
+	data = malloc(size ? size : 1);
+	if (!data) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	read_extent_buffer(path->nodes[0], data,
+			   (unsigned long)((u8 *)btrfs_item_ptr_raw(path->nodes[0],
+					path->slots[0]) - path->nodes[0]->data),
+			   size);
+	ret = btrfs_del_item(trans, root, path);
+	btrfs_release_path(path);
+	if (!ret && start < bytenr)
+		ret = insert_csum_piece(trans, start, data, (bytenr - start) / ss);
+	if (!ret && item_end > end)
+		ret = insert_csum_piece(trans, end,
+					data + (end - start) / ss * cs,
+					(item_end - end) / ss);
+out:
+	free(data);
+	btrfs_free_path(path);
+	return ret;
+}
+
+int btrfs_del_csums(struct btrfs_trans_handle *trans, u64 bytenr, u64 len)
+{
+	struct btrfs_fs_info *fs_info = trans->fs_info;
+	u64 end = bytenr + len;
+	u64 *keys;
+	size_t nr;
+	int ret;
+
+	if (!fs_info->csum_root || !len)
+		return 0;
+	if (!IS_ALIGNED(bytenr, (u64)fs_info->sectorsize) ||
+	    !IS_ALIGNED(len, (u64)fs_info->sectorsize) || end < bytenr)
+		return -EINVAL;
+	ret = collect_csum_items(fs_info, bytenr, end, &keys, &nr);
+	for (size_t i = 0; !ret && i < nr; i++)
+		ret = cut_csum_item(trans, keys[i], bytenr, end);
+	free(keys);
+	return ret;
+}
+
+int btrfs_insert_file_extent(struct btrfs_trans_handle *trans,
+			     struct btrfs_root *root, u64 ino,
+			     const struct btrfs_file_extent *fe)
+{
+	struct btrfs_key key = { ino, BTRFS_EXTENT_DATA_KEY, fe->file_offset };
+	u32 size = sizeof(struct btrfs_file_extent_item);
+	u32 max = btrfs_max_item_size(trans->fs_info->nodesize) -
+		  BTRFS_FILE_EXTENT_INLINE_DATA_START;
+	struct btrfs_file_extent_item *fi;
+	int ret;
+
+	if (fe->type == BTRFS_FILE_EXTENT_INLINE) {
+		if (fe->file_offset || !fe->inline_len || fe->inline_len > max)
+			return -EINVAL;
+		size = BTRFS_FILE_EXTENT_INLINE_DATA_START + fe->inline_len;
+	} else if (fe->type != BTRFS_FILE_EXTENT_REG &&
+		   fe->type != BTRFS_FILE_EXTENT_PREALLOC) {
+		return -EINVAL;
+	}
+	fi = calloc(1, size);
+	if (!fi)
+		return -ENOMEM;
+	btrfs_set_stack_file_extent_generation(fi, fe->generation ?
+					       fe->generation : trans->transid);
+	btrfs_set_stack_file_extent_ram_bytes(fi, fe->ram_bytes);
+	btrfs_set_stack_file_extent_compression(fi, fe->compression);
+	btrfs_set_stack_file_extent_encryption(fi, fe->encryption);
+	btrfs_set_stack_file_extent_other_encoding(fi, fe->other_encoding);
+	btrfs_set_stack_file_extent_type(fi, fe->type);
+	if (fe->type == BTRFS_FILE_EXTENT_INLINE) {
+		memcpy((u8 *)fi + BTRFS_FILE_EXTENT_INLINE_DATA_START,
+		       fe->inline_data, fe->inline_len);
+	} else {
+		btrfs_set_stack_file_extent_disk_bytenr(fi, fe->disk_bytenr);
+		btrfs_set_stack_file_extent_disk_num_bytes(fi,
+							   fe->disk_num_bytes);
+		btrfs_set_stack_file_extent_offset(fi, fe->offset);
+		btrfs_set_stack_file_extent_num_bytes(fi, fe->num_bytes);
+	}
+	ret = btrfs_insert_item(trans, root, &key, fi, size);
+	free(fi);
+	return ret;
 }

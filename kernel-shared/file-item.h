@@ -85,4 +85,24 @@ int btrfs_read_data_verified(struct btrfs_fs_info *fs_info, u64 bytenr,
 			     const u8 *have,
 			     struct btrfs_data_read_result *res);
 
+/*
+ * Write side.  Delete the data checksums of [@bytenr, @bytenr + @len) (sector
+ * aligned) from the csum tree, cutting items that reach outside the range
+ * (done when a data extent is freed).  0, -EINVAL, or negative errno.
+ */
+int btrfs_del_csums(struct btrfs_trans_handle *trans, u64 bytenr, u64 len);
+
+/*
+ * Insert the EXTENT_DATA item of inode @ino at @fe->file_offset in @root
+ * from the decoded @fe: regular or prealloc (disk_bytenr 0: a hole), or
+ * inline (@fe->inline_data, at file offset 0); generation 0 means the
+ * transaction's.  Only the item: the data reference is the caller's
+ * (btrfs_alloc_reserved_file_extent for a new extent, btrfs_inc_extent_ref
+ * for one more user), as are the inode's size and nbytes.
+ * 0, -EEXIST, -EINVAL, <0.
+ */
+int btrfs_insert_file_extent(struct btrfs_trans_handle *trans,
+			     struct btrfs_root *root, u64 ino,
+			     const struct btrfs_file_extent *fe);
+
 #endif

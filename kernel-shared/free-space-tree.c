@@ -9,6 +9,7 @@
 
 #include "kernel-shared/extent-tree.h"
 #include "kernel-shared/free-space-tree.h"
+#include "kernel-shared/root-tree.h"
 #include "kernel-shared/transaction.h"
 
 static struct btrfs_root *fst_root(struct btrfs_trans_handle *trans)
@@ -319,6 +320,36 @@ static int modify_bitmaps(struct btrfs_trans_handle *trans,
 	return delta ? update_info_count(trans, bg, delta) : 0;
 }
 
+int btrfs_add_block_group_free_space(struct btrfs_trans_handle *trans,
+				     struct btrfs_block_group *bg)
+{
+	struct btrfs_root *root = fst_root(trans);
+	struct btrfs_key key = { bg->start, BTRFS_FREE_SPACE_INFO_KEY,
+				 bg->length };
+	struct btrfs_free_space_info info;
+	int ret;
+
+	if (!root)
+		return -EUCLEAN;
+	bg->needs_free_space = false;
+	btrfs_set_stack_free_space_extent_count(&info, 1);
+	btrfs_set_stack_free_space_flags(&info, 0);
+	ret = btrfs_insert_item(trans, root, &key, &info, sizeof(info));
+	if (ret)
+		return ret;
+	key.type = BTRFS_FREE_SPACE_EXTENT_KEY;
+	return btrfs_insert_item(trans, root, &key, NULL, 0);
+}
+
+/* A group made in this transaction gets its entries before any change. */
+static int prepare_group(struct btrfs_trans_handle *trans,
+			 struct btrfs_block_group *bg)
+{
+	if (!bg->needs_free_space)
+		return 0;
+	return btrfs_add_block_group_free_space(trans, bg);
+}
+
 int btrfs_remove_from_free_space_tree(struct btrfs_trans_handle *trans,
 				      u64 start, u64 size)
 {
@@ -331,6 +362,9 @@ int btrfs_remove_from_free_space_tree(struct btrfs_trans_handle *trans,
 	bg = btrfs_lookup_block_group(trans->fs_info, start);
 	if (!bg || end > bg->start + bg->length)
 		return -EUCLEAN;
+	ret = prepare_group(trans, bg);
+	if (ret)
+		return ret;
 	if (bg->fst_bitmaps)
 		return modify_bitmaps(trans, bg, start, size, false);
 	ret = extent_at_or_before(trans, bg, start, &found);
@@ -366,6 +400,9 @@ int btrfs_add_to_free_space_tree(struct btrfs_trans_handle *trans, u64 start,
 	bg = btrfs_lookup_block_group(trans->fs_info, start);
 	if (!bg || new_end > bg->start + bg->length)
 		return -EUCLEAN;
+	ret = prepare_group(trans, bg);
+	if (ret)
+		return ret;
 	if (bg->fst_bitmaps)
 		return modify_bitmaps(trans, bg, start, size, true);
 	ret = start > bg->start ?
@@ -622,4 +659,114 @@ int btrfs_read_free_space_tree_formats(struct btrfs_fs_info *fs_info)
 	}
 	btrfs_free_path(path);
 	return ret < 0 ? ret : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Creating the tree (the kernel's btrfs_create_free_space_tree). */
+
+/* Extent of the extent item at @key, or false for other items. */
+static bool extent_key_range(const struct btrfs_fs_info *fs_info,
+			     const struct btrfs_key *key, u64 *start, u64 *len)
+{
+	if (key->type == BTRFS_EXTENT_ITEM_KEY) {
+		*len = key->offset;
+	} else if (key->type == BTRFS_METADATA_ITEM_KEY) {
+		*len = fs_info->nodesize;
+	} else {
+		return false;
+	}
+	*start = key->objectid;
+	return true;
+}
+
+static int insert_free_extent(struct btrfs_trans_handle *trans,
+			      struct btrfs_root *root, u64 start, u64 len,
+			      u32 *count)
+{
+	struct btrfs_key key = { start, BTRFS_FREE_SPACE_EXTENT_KEY, len };
+
+	(*count)++;
+	return btrfs_insert_item(trans, root, &key, NULL, 0);
+}
+
+/*
+ * Record the gaps between the extent items inside @bg as free extents of
+ * @root, then its FREE_SPACE_INFO.  Extents queued as delayed refs are not
+ * in the extent tree yet: they are taken out of the new tree when their
+ * refs run, as for any allocation.
+ */
+static int populate_group(struct btrfs_trans_handle *trans,
+			  struct btrfs_root *root,
+			  const struct btrfs_block_group *bg)
+{
+	struct btrfs_fs_info *fs_info = trans->fs_info;
+	struct btrfs_key key = { bg->start, 0, 0 };
+	struct btrfs_free_space_info info;
+	u64 end = bg->start + bg->length;
+	u64 cursor = bg->start;
+	struct btrfs_path *path = btrfs_alloc_path();
+	u32 count = 0;
+	int ret;
+
+	if (!path)
+		return -ENOMEM;
+	ret = btrfs_search_slot_for_read(fs_info->extent_root, &key, path);
+	while (ret == 0) {
+		u64 start, len;
+
+		btrfs_item_key_to_cpu(path->nodes[0], &key, path->slots[0]);
+		if (key.objectid >= end)
+			break;
+		if (extent_key_range(fs_info, &key, &start, &len)) {
+			if (start < cursor || start + len > end) {
+				ret = -EUCLEAN;
+				break;
+			}
+			if (start > cursor)
+				ret = insert_free_extent(trans, root, cursor,
+							 start - cursor, &count);
+			cursor = start + len;
+			if (ret)
+				break;
+		}
+		ret = btrfs_next_item(fs_info->extent_root, path);
+	}
+	btrfs_free_path(path);
+	if (ret < 0)
+		return ret;
+	if (cursor < end) {
+		ret = insert_free_extent(trans, root, cursor, end - cursor,
+					 &count);
+		if (ret)
+			return ret;
+	}
+	key = (struct btrfs_key){ bg->start, BTRFS_FREE_SPACE_INFO_KEY,
+				  bg->length };
+	btrfs_set_stack_free_space_extent_count(&info, count);
+	btrfs_set_stack_free_space_flags(&info, 0);
+	return btrfs_insert_item(trans, root, &key, &info, sizeof(info));
+}
+
+int btrfs_create_free_space_tree(struct btrfs_trans_handle *trans)
+{
+	struct btrfs_fs_info *fs_info = trans->fs_info;
+	struct btrfs_super_block *sb = &fs_info->super_copy;
+	struct btrfs_root *root;
+	int ret = 0;
+
+	if (fs_info->free_space_root)
+		return -EEXIST;
+	root = btrfs_create_tree(trans, BTRFS_FREE_SPACE_TREE_OBJECTID);
+	if (IS_ERR(root))
+		return (int)PTR_ERR(root);
+	for (size_t i = 0; !ret && i < fs_info->nr_block_groups; i++)
+		ret = populate_group(trans, root, fs_info->block_groups[i]);
+	/* Even on error: the root is in the transaction until it aborts. */
+	fs_info->free_space_root = root;
+	if (ret)
+		return ret;
+	btrfs_set_super_compat_ro_flags(sb, btrfs_super_compat_ro_flags(sb) |
+				BTRFS_FEATURE_COMPAT_RO_FREE_SPACE_TREE |
+				BTRFS_FEATURE_COMPAT_RO_FREE_SPACE_TREE_VALID);
+	return 0;
 }

@@ -6,7 +6,10 @@
  * binary search.  It is filled once while the filesystem is opened (the
  * system chunk array, then the chunk tree, both in logical order so that
  * insertion is nearly always an append) and only read afterwards, so the
- * read path can map blocks from several threads without locking.
+ * read path can map blocks from several threads without locking.  The
+ * one exception is chunk allocation (chunk-alloc.c), which appends the
+ * chunks it makes; it runs only on a filesystem opened for writing, which
+ * has a single writer and no reader threads.
  */
 #include <fcntl.h>
 #include <stdlib.h>

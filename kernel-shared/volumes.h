@@ -134,4 +134,70 @@ int btrfs_device_size(int fd, u64 *size);
 /* Profile name as dump-tree prints it ("DUP", "RAID1C3", "single" ...). */
 const char *btrfs_bg_profile_str(u64 type);
 
+/* ------------------------------------------------------------------ */
+/*
+ * Chunk allocation (the kernel's btrfs_create_chunk), issue #3.
+ *
+ * Planning is pure, so mkfs can lay out its first chunks before any tree
+ * exists and the engine uses the same rules for every later chunk: given
+ * the free ranges of each writable device, choose the devices, the stripe
+ * size and the physical start of every stripe of a new chunk of @type
+ * (BTRFS_BLOCK_GROUP_{DATA,METADATA,SYSTEM} bits | at most one profile
+ * bit), following the kernel's rules: devices ordered by their largest
+ * usable free range (most first), the profile's minimum and maximum
+ * number of devices and stripes per device (DUP: two stripes on one
+ * device), stripe size limited by the type's maximum chunk size and by 10%
+ * of the writable space, rounded down to the kernel's alignment.
+ */
+#define BTRFS_CHUNK_PLAN_MAX_STRIPES 256
+
+struct btrfs_dev_free_range {
+	u64 start;			/* physical, >= 1MiB */
+	u64 len;
+};
+
+struct btrfs_dev_free {
+	u64 devid;
+	u8 uuid[BTRFS_UUID_SIZE];
+	const struct btrfs_dev_free_range *ranges; /* sorted, disjoint */
+	int nr_ranges;
+};
+
+struct btrfs_chunk_plan {
+	u64 type;			/* as asked */
+	u64 length;			/* logical bytes of the chunk */
+	u64 stripe_size;		/* bytes of each dev extent */
+	int num_stripes;
+	int sub_stripes;		/* 2 for RAID10, else 1 */
+	struct btrfs_chunk_plan_stripe {
+		u64 devid;
+		u64 physical;
+		u8 dev_uuid[BTRFS_UUID_SIZE];
+	} stripes[BTRFS_CHUNK_PLAN_MAX_STRIPES];
+};
+
+/*
+ * Plan a chunk of @type on @devs.  @total_bytes is the filesystem's size
+ * (for the 10% cap); @max_stripe_size, when not 0, lowers the per-stripe
+ * size the kernel's rules would give (mkfs uses it for its small first
+ * chunks).  0 and @plan filled; -ENOSPC (not enough devices with room for
+ * the profile), -EINVAL (bad @type).
+ */
+int btrfs_plan_chunk(u64 type, const struct btrfs_dev_free *devs, int nr_devs,
+		     u64 total_bytes, u64 max_stripe_size,
+		     struct btrfs_chunk_plan *plan);
+
+/*
+ * Allocate a new chunk of @type in @trans: plan it from the free ranges
+ * between the dev extents of every device, then insert its dev extents
+ * (dev tree), raise the dev items' bytes_used (chunk tree and the
+ * superblock's dev item), insert the chunk item (chunk tree; also the
+ * superblock's sys_chunk_array for SYSTEM chunks), map it, and create its
+ * block group (in-memory with all its space free, its item, and its range
+ * in the free-space tree when the filesystem has one).  The logical start
+ * is the end of the last chunk.  *start (may be NULL) gets it.
+ * 0, -ENOSPC, or negative errno (the transaction must then be aborted).
+ */
+int btrfs_alloc_chunk(struct btrfs_trans_handle *trans, u64 type, u64 *start);
+
 #endif

@@ -1,0 +1,1147 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Chunk allocation in transactions, printed as TAP.
+ *
+ * Images made by the reference mkfs.btrfs (one to four image files, several
+ * profiles, mixed groups, 4KiB nodes without a free-space tree) are opened
+ * for writing and filled, with fixed seeds, with big xattrs on the top
+ * directory until the engine has had to make several metadata chunks by
+ * itself (btrfs_reserve_extent running out of room in the middle of btree
+ * operations).  Each round also makes a data chunk with btrfs_alloc_chunk()
+ * (-ENOSPC once the devices are full must leave the transaction usable),
+ * one round a system chunk the same way, and one round uses up the system
+ * groups with reservations so that the chunk tree's own COW must make a
+ * system chunk.  After every commit the image is reopened and checked:
+ *
+ * - every chunk item has a block group item (start, length, flags) and
+ *   the other way round;
+ * - every stripe has its dev extent (devid, physical, stripe size, chunk
+ *   offset), there are no other dev extents, they do not overlap and lie
+ *   in [1MiB, device size);
+ * - each dev item's bytes_used, and the one in each device's superblock,
+ *   is the sum of its dev extents;
+ * - the superblock's sys_chunk_array holds exactly the system chunks of
+ *   the chunk tree, byte for byte;
+ * - block group used bytes add up to the superblock's bytes_used, the
+ *   free-space tree (when there is one) records length - used free in
+ *   every group, and the image opens for writing (which checks every
+ *   group's used against its extent items).
+ *
+ * At the end the reference btrfs check passes, the kernel mounts the
+ * image, reads back every xattr, writes a file and unmounts, and the
+ * reference check passes again.  Two configurations fill the devices to
+ * -ENOSPC (metadata only; data chunks first): the transaction aborts, the
+ * image is the last commit and still checks clean.  Last, system chunks
+ * are made until the superblock's sys_chunk_array is full.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "common/csum.h"
+#include "kernel-shared/ctree.h"
+#include "kernel-shared/disk-io.h"
+#include "kernel-shared/extent-tree.h"
+#include "kernel-shared/transaction.h"
+#include "kernel-shared/volumes.h"
+
+#define REF_MKFS "/usr/sbin/mkfs.btrfs"
+#define REF_BTRFS "/usr/bin/btrfs"
+#define M (1ULL << 20)
+#define XATTR_INO 256ULL
+#define MAX_DEVS 4
+#define MAX_ROUNDS 40
+
+static int tap_count;
+static int tap_failed;
+static char err_buf[512];
+
+static void ok(int cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	tap_count++;
+	tap_failed += !cond;
+	printf("%s %d - ", cond ? "ok" : "not ok", tap_count);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+}
+
+/* Record the first failure; returns -1. */
+static int bad(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err_buf[0])
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(err_buf, sizeof(err_buf), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int run_cmd(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	st = system(cmd);
+	if (st == -1 || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+static u64 rng;
+
+static u64 rnd(void)
+{
+	rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+	return rng >> 17;
+}
+
+/* ------------------------------------------------------------------ */
+/* The xattrs written: name "user.c<n>", value bytes from (seed, n). */
+
+struct xattr_rec {
+	u32 n;
+	u32 len;
+	u64 hash;
+};
+
+struct model {
+	struct xattr_rec *x;
+	size_t nr, cap;
+	u64 seed;
+};
+
+static u8 val_byte(u64 seed, u32 n, u32 i)
+{
+	u64 v = seed ^ ((u64)n << 32) ^ i;
+
+	v *= 0x9e3779b97f4a7c15ULL;
+	return (u8)(v >> 56);
+}
+
+static bool model_has_hash(const struct model *m, u64 hash)
+{
+	for (size_t i = 0; i < m->nr; i++)
+		if (m->x[i].hash == hash)
+			return true;
+	return false;
+}
+
+static int insert_xattr(struct btrfs_trans_handle *trans,
+			struct btrfs_root *root, struct model *m, u32 n)
+{
+	u32 max = btrfs_max_item_size(root->fs_info->nodesize);
+	struct btrfs_key key = { XATTR_INO, BTRFS_XATTR_ITEM_KEY, 0 };
+	struct btrfs_dir_item *di;
+	char name[32];
+	u32 nlen, len, size;
+	u8 *buf;
+	int ret;
+
+	nlen = (u32)snprintf(name, sizeof(name), "user.c%u", n);
+	key.offset = btrfs_name_hash(name, nlen);
+	if (model_has_hash(m, key.offset))
+		return 0;
+	max -= (u32)sizeof(*di) + nlen;
+	len = max / 2 + (u32)(rnd() % (max / 2));
+	size = (u32)sizeof(*di) + nlen + len;
+	buf = calloc(1, size);
+	if (!buf)
+		return -ENOMEM;
+	di = (struct btrfs_dir_item *)buf;
+	btrfs_set_stack_dir_transid(di, trans->transid);
+	btrfs_set_stack_dir_data_len(di, (u16)len);
+	btrfs_set_stack_dir_name_len(di, (u16)nlen);
+	btrfs_set_stack_dir_flags(di, BTRFS_FT_XATTR);
+	memcpy(buf + sizeof(*di), name, nlen);
+	for (u32 i = 0; i < len; i++)
+		buf[sizeof(*di) + nlen + i] = val_byte(m->seed, n, i);
+	ret = btrfs_insert_item(trans, root, &key, buf, size);
+	free(buf);
+	if (ret)
+		return ret;
+	if (m->nr == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 256;
+		void *p = realloc(m->x, cap * sizeof(*m->x));
+
+		if (!p)
+			return -ENOMEM;
+		m->x = p;
+		m->cap = cap;
+	}
+	m->x[m->nr++] = (struct xattr_rec){ n, len, key.offset };
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Verification of an image, opened read-only. */
+
+struct vchunk {
+	u64 start;
+	u64 length;
+	u64 type;
+	int num_stripes;
+	u64 stripe_size;
+	u8 *item;		/* the chunk item bytes */
+	u32 item_size;
+	u64 devid[16];
+	u64 physical[16];
+};
+
+struct vdevext {
+	u64 devid;
+	u64 physical;
+	u64 length;
+	u64 chunk_offset;
+	bool matched;
+};
+
+struct vstate {
+	struct vchunk *chunks;
+	size_t nr_chunks, cap_chunks;
+	struct vdevext *ext;
+	size_t nr_ext, cap_ext;
+};
+
+/* Chunks at or after this were made by the engine (checked strictly). */
+static u64 new_chunks_from = ~0ULL;
+static u32 sectorsize;
+
+static void *grow(void *arr, size_t *cap, size_t nr, size_t size)
+{
+	if (nr < *cap)
+		return arr;
+	*cap = *cap ? *cap * 2 : 64;
+	return realloc(arr, *cap * size);
+}
+
+static u64 stripe_size_of(u64 type, u64 length, int num)
+{
+	switch (type & BTRFS_BLOCK_GROUP_PROFILE_MASK) {
+	case BTRFS_BLOCK_GROUP_RAID0:
+		return length / (u64)num;
+	case BTRFS_BLOCK_GROUP_RAID10:
+		return length / (u64)(num / 2);
+	case BTRFS_BLOCK_GROUP_RAID5:
+		return length / (u64)(num - 1);
+	case BTRFS_BLOCK_GROUP_RAID6:
+		return length / (u64)(num - 2);
+	}
+	return length;
+}
+
+static int add_chunk(struct vstate *st, const struct extent_buffer *leaf,
+		     int slot, u64 logical)
+{
+	u32 size = btrfs_item_size(leaf, slot);
+	struct btrfs_chunk *c;
+	struct vchunk *vc;
+	int n;
+
+	st->chunks = grow(st->chunks, &st->cap_chunks, st->nr_chunks,
+			  sizeof(*st->chunks));
+	if (!st->chunks)
+		return bad("out of memory");
+	vc = &st->chunks[st->nr_chunks++];
+	memset(vc, 0, sizeof(*vc));
+	vc->item = malloc(size);
+	if (!vc->item || size < sizeof(*c))
+		return bad("chunk %llu: item of %u bytes",
+			   (unsigned long long)logical, size);
+	read_extent_buffer(leaf, vc->item,
+			   (unsigned long)((u8 *)btrfs_item_ptr_raw(leaf, slot)
+					   - leaf->data), size);
+	c = (struct btrfs_chunk *)vc->item;
+	n = btrfs_stack_chunk_num_stripes(c);
+	if (n < 1 || n > 16 || size != btrfs_chunk_item_size(n))
+		return bad("chunk %llu: %d stripes",
+			   (unsigned long long)logical, n);
+	vc->item_size = size;
+	vc->start = logical;
+	vc->length = btrfs_stack_chunk_length(c);
+	vc->type = btrfs_stack_chunk_type(c);
+	vc->num_stripes = n;
+	vc->stripe_size = stripe_size_of(vc->type, vc->length, n);
+	for (int i = 0; i < n; i++) {
+		const struct btrfs_stripe *s = &c->stripe + i;
+
+		vc->devid[i] = btrfs_stack_stripe_devid(s);
+		vc->physical[i] = btrfs_stack_stripe_offset(s);
+	}
+	/* Fields as the kernel writes them (mkfs's own chunks differ). */
+	if (logical >= new_chunks_from &&
+	    (btrfs_stack_chunk_stripe_len(c) != BTRFS_STRIPE_LEN ||
+	    btrfs_stack_chunk_io_align(c) != BTRFS_STRIPE_LEN ||
+	    btrfs_stack_chunk_io_width(c) != BTRFS_STRIPE_LEN ||
+	    btrfs_stack_chunk_owner(c) != BTRFS_EXTENT_TREE_OBJECTID ||
+	    btrfs_stack_chunk_sector_size(c) != sectorsize ||
+	    btrfs_stack_chunk_sub_stripes(c) !=
+	    ((vc->type & BTRFS_BLOCK_GROUP_RAID10) ? 2 : 1)))
+		return bad("chunk %llu: stripe_len/io_align/io_width/owner/"
+			   "sector_size/sub_stripes differ from the kernel's",
+			   (unsigned long long)logical);
+	return 0;
+}
+
+/* Call @fn for every item of @root. */
+static int for_each_item(struct btrfs_root *root,
+			 int (*fn)(const struct extent_buffer *leaf, int slot,
+				   const struct btrfs_key *key, void *ctx),
+			 void *ctx)
+{
+	struct btrfs_key key = { 0, 0, 0 };
+	struct btrfs_path *path = btrfs_alloc_path();
+	int ret;
+
+	if (!path)
+		return bad("out of memory");
+	ret = btrfs_search_slot_for_read(root, &key, path);
+	while (ret == 0) {
+		btrfs_item_key_to_cpu(path->nodes[0], &key, path->slots[0]);
+		ret = fn(path->nodes[0], path->slots[0], &key, ctx);
+		if (ret)
+			break;
+		ret = btrfs_next_item(root, path);
+	}
+	btrfs_free_path(path);
+	return ret < 0 ? bad("tree walk: %d", ret) : 0;
+}
+
+struct vctx {
+	struct btrfs_fs_info *fs;
+	struct vstate st;
+	u64 dev_used[MAX_DEVS + 1];	/* from dev items, by devid */
+	u64 bg_used_sum;
+	size_t nr_bgs;
+	size_t nr_sys;
+	/* free-space tree sums per group */
+	u64 fst_group_start, fst_group_len, fst_free;
+	bool fst_in_group;
+};
+
+static int chunk_tree_item(const struct extent_buffer *leaf, int slot,
+			   const struct btrfs_key *key, void *arg)
+{
+	struct vctx *v = arg;
+
+	if (key->type == BTRFS_CHUNK_ITEM_KEY)
+		return add_chunk(&v->st, leaf, slot, key->offset);
+	if (key->type == BTRFS_DEV_ITEM_KEY) {
+		struct btrfs_dev_item *d = btrfs_item_ptr(leaf, slot,
+						struct btrfs_dev_item);
+
+		if (key->offset < 1 || key->offset > MAX_DEVS)
+			return bad("devid %llu",
+				   (unsigned long long)key->offset);
+		v->dev_used[key->offset] = btrfs_device_bytes_used(leaf, d);
+	}
+	return 0;
+}
+
+static int dev_tree_item(const struct extent_buffer *leaf, int slot,
+			 const struct btrfs_key *key, void *arg)
+{
+	struct vctx *v = arg;
+	struct btrfs_dev_extent *de;
+	u8 uuid[BTRFS_UUID_SIZE];
+	struct vdevext *e;
+
+	if (key->type != BTRFS_DEV_EXTENT_KEY)
+		return 0;
+	v->st.ext = grow(v->st.ext, &v->st.cap_ext, v->st.nr_ext,
+			 sizeof(*v->st.ext));
+	if (!v->st.ext)
+		return bad("out of memory");
+	de = btrfs_item_ptr(leaf, slot, struct btrfs_dev_extent);
+	e = &v->st.ext[v->st.nr_ext++];
+	e->devid = key->objectid;
+	e->physical = key->offset;
+	e->length = btrfs_dev_extent_length(leaf, de);
+	e->chunk_offset = btrfs_dev_extent_chunk_offset(leaf, de);
+	e->matched = false;
+	read_extent_buffer(leaf, uuid,
+			   (unsigned long)((u8 *)de->chunk_tree_uuid -
+					   leaf->data),
+			   BTRFS_UUID_SIZE);
+	if (btrfs_dev_extent_chunk_tree(leaf, de) !=
+	    BTRFS_CHUNK_TREE_OBJECTID ||
+	    btrfs_dev_extent_chunk_objectid(leaf, de) !=
+	    BTRFS_FIRST_CHUNK_TREE_OBJECTID ||
+	    memcmp(uuid, v->fs->chunk_tree_uuid, BTRFS_UUID_SIZE))
+		return bad("dev extent %llu/%llu: chunk tree fields",
+			   (unsigned long long)e->devid,
+			   (unsigned long long)e->physical);
+	return 0;
+}
+
+static struct vchunk *find_vchunk(struct vstate *st, u64 start)
+{
+	for (size_t i = 0; i < st->nr_chunks; i++)
+		if (st->chunks[i].start == start)
+			return &st->chunks[i];
+	return NULL;
+}
+
+static int bg_item(const struct extent_buffer *leaf, int slot,
+		   const struct btrfs_key *key, void *arg)
+{
+	struct vctx *v = arg;
+	struct btrfs_block_group_item *bi;
+	struct vchunk *c;
+
+	if (key->type != BTRFS_BLOCK_GROUP_ITEM_KEY)
+		return 0;
+	bi = btrfs_item_ptr(leaf, slot, struct btrfs_block_group_item);
+	c = find_vchunk(&v->st, key->objectid);
+	if (!c || c->length != key->offset ||
+	    c->type != btrfs_block_group_flags(leaf, bi))
+		return bad("block group %llu+%llu has no chunk alike",
+			   (unsigned long long)key->objectid,
+			   (unsigned long long)key->offset);
+	v->nr_bgs++;
+	v->bg_used_sum += btrfs_block_group_used(leaf, bi);
+	return 0;
+}
+
+static int check_dev_extents(struct vctx *v)
+{
+	struct vstate *st = &v->st;
+	u64 sum[MAX_DEVS + 1] = { 0 };
+	size_t stripes = 0;
+
+	for (size_t i = 0; i < st->nr_chunks; i++) {
+		struct vchunk *c = &st->chunks[i];
+
+		for (int s = 0; s < c->num_stripes; s++) {
+			bool found = false;
+
+			stripes++;
+			for (size_t k = 0; k < st->nr_ext && !found; k++) {
+				struct vdevext *e = &st->ext[k];
+
+				if (e->devid != c->devid[s] ||
+				    e->physical != c->physical[s])
+					continue;
+				found = e->length == c->stripe_size &&
+					e->chunk_offset == c->start &&
+					!e->matched;
+				e->matched = found;
+			}
+			if (!found)
+				return bad("chunk %llu stripe %d (devid %llu "
+					   "at %llu) has no dev extent",
+					   (unsigned long long)c->start, s,
+					   (unsigned long long)c->devid[s],
+					   (unsigned long long)c->physical[s]);
+		}
+	}
+	if (stripes != st->nr_ext)
+		return bad("%zu dev extents for %zu stripes", st->nr_ext,
+			   stripes);
+	/* The dev tree is sorted by (devid, physical). */
+	for (size_t k = 0; k < st->nr_ext; k++) {
+		struct vdevext *e = &st->ext[k];
+		struct btrfs_device *d;
+
+		if (e->devid < 1 || e->devid > MAX_DEVS)
+			return bad("dev extent on devid %llu",
+				   (unsigned long long)e->devid);
+		d = btrfs_find_device(v->fs->fs_devices, e->devid, NULL);
+		if (!d || e->physical < M ||
+		    e->physical + e->length > d->total_bytes)
+			return bad("dev extent %llu/%llu outside the device",
+				   (unsigned long long)e->devid,
+				   (unsigned long long)e->physical);
+		if (k && st->ext[k - 1].devid == e->devid &&
+		    st->ext[k - 1].physical + st->ext[k - 1].length >
+		    e->physical)
+			return bad("dev extents overlap at %llu/%llu",
+				   (unsigned long long)e->devid,
+				   (unsigned long long)e->physical);
+		sum[e->devid] += e->length;
+	}
+	for (struct btrfs_device *d = v->fs->fs_devices->devices; d;
+	     d = d->next) {
+		struct btrfs_super_block sb;
+
+		if (d->devid > MAX_DEVS ||
+		    sum[d->devid] != v->dev_used[d->devid])
+			return bad("devid %llu: dev item bytes_used %llu, dev "
+				   "extents %llu", (unsigned long long)d->devid,
+				   (unsigned long long)v->dev_used[d->devid],
+				   (unsigned long long)sum[d->devid]);
+		if (btrfs_read_super_raw(d->fd, btrfs_sb_offset(0), &sb) ||
+		    btrfs_stack_device_bytes_used(&sb.dev_item) !=
+		    sum[d->devid])
+			return bad("devid %llu: superblock bytes_used %llu, "
+				   "dev extents %llu",
+				   (unsigned long long)d->devid,
+				   (unsigned long long)
+				   btrfs_stack_device_bytes_used(&sb.dev_item),
+				   (unsigned long long)sum[d->devid]);
+	}
+	return 0;
+}
+
+/* The sys_chunk_array holds the system chunks of the chunk tree. */
+static int check_sys_array(struct vctx *v)
+{
+	const struct btrfs_super_block *sb = &v->fs->super_copy;
+	u32 size = btrfs_super_sys_array_size(sb), cur = 0;
+	size_t seen = 0, want = 0;
+
+	for (size_t i = 0; i < v->st.nr_chunks; i++)
+		want += !!(v->st.chunks[i].type & BTRFS_BLOCK_GROUP_SYSTEM);
+	while (cur < size) {
+		const struct btrfs_disk_key *key = (const void *)
+			(sb->sys_chunk_array + cur);
+		const struct btrfs_chunk *c = (const void *)
+			(sb->sys_chunk_array + cur + sizeof(*key));
+		u32 isz = (u32)btrfs_chunk_item_size(
+			btrfs_stack_chunk_num_stripes(c));
+		struct vchunk *vc = find_vchunk(&v->st,
+					btrfs_stack_disk_key_offset(key));
+
+		if (!vc || vc->item_size != isz ||
+		    memcmp(vc->item, c, isz) ||
+		    !(vc->type & BTRFS_BLOCK_GROUP_SYSTEM))
+			return bad("sys_chunk_array entry %llu differs from "
+				   "the chunk tree",
+				   (unsigned long long)
+				   btrfs_stack_disk_key_offset(key));
+		seen++;
+		cur += (u32)sizeof(*key) + isz;
+	}
+	if (seen != want)
+		return bad("sys_chunk_array has %zu chunks, the chunk tree %zu "
+			   "system chunks", seen, want);
+	v->nr_sys = want;
+	return 0;
+}
+
+/* Free-space tree: each group records length - used free. */
+static int fst_close_group(struct vctx *v)
+{
+	struct btrfs_block_group *bg;
+
+	if (!v->fst_in_group)
+		return 0;
+	v->fst_in_group = false;
+	bg = btrfs_lookup_block_group(v->fs, v->fst_group_start);
+	if (!bg && v->fst_group_start < new_chunks_from)
+		return 0;	/* mkfs leaves its temporary groups' entries */
+	if (!bg || bg->start != v->fst_group_start ||
+	    bg->length != v->fst_group_len)
+		return bad("free-space info %llu without a group",
+			   (unsigned long long)v->fst_group_start);
+	if (v->fst_free != bg->length - bg->used)
+		return bad("group %llu: free-space tree has %llu free, group "
+			   "%llu - %llu used", (unsigned long long)bg->start,
+			   (unsigned long long)v->fst_free,
+			   (unsigned long long)bg->length,
+			   (unsigned long long)bg->used);
+	return 0;
+}
+
+static int fst_item(const struct extent_buffer *leaf, int slot,
+		    const struct btrfs_key *key, void *arg)
+{
+	struct vctx *v = arg;
+
+	if (key->type == BTRFS_FREE_SPACE_INFO_KEY) {
+		int ret = fst_close_group(v);
+
+		v->fst_in_group = true;
+		v->fst_group_start = key->objectid;
+		v->fst_group_len = key->offset;
+		v->fst_free = 0;
+		return ret;
+	}
+	if (key->type == BTRFS_FREE_SPACE_EXTENT_KEY) {
+		v->fst_free += key->offset;
+	} else if (key->type == BTRFS_FREE_SPACE_BITMAP_KEY) {
+		u32 size = btrfs_item_size(leaf, slot);
+		const u8 *p = btrfs_item_ptr(leaf, slot, u8);
+
+		for (u32 i = 0; i < size; i++)
+			v->fst_free += (u64)__builtin_popcount(p[i]) *
+				       v->fs->sectorsize;
+	}
+	return 0;
+}
+
+static int open_image(char **paths, int nr, unsigned int flags,
+		      struct btrfs_fs_info **fs)
+{
+	struct open_ctree_args args = {
+		.devices = (const char * const *)paths, .nr_devices = nr,
+		.super_mirror = 0, .flags = flags | OPEN_CTREE_NO_SCAN,
+	};
+	struct open_ctree_error why = { 0 };
+	int ret = open_ctree(&args, fs, &why);
+
+	if (ret)
+		bad("open_ctree(flags %#x): %d at %s %llu", flags, ret,
+		    why.what ? why.what : "?", (unsigned long long)why.bytenr);
+	return ret;
+}
+
+/* Check the image; 0 or -1 with err_buf.  Counts go to @nr_chunks. */
+static int verify_image(char **paths, int nr, size_t *nr_chunks,
+			size_t *nr_sys)
+{
+	struct vctx v;
+	struct btrfs_root *bgroot;
+	int ret;
+
+	memset(&v, 0, sizeof(v));
+	/* Writable open: loads the groups and checks used vs extents. */
+	if (open_image(paths, nr, OPEN_CTREE_WRITES, &v.fs))
+		return -1;
+	sectorsize = v.fs->sectorsize;
+	bgroot = btrfs_fs_compat_ro(v.fs,
+				    BTRFS_FEATURE_COMPAT_RO_BLOCK_GROUP_TREE) ?
+		 v.fs->block_group_root : v.fs->extent_root;
+	ret = for_each_item(v.fs->chunk_root, chunk_tree_item, &v);
+	if (!ret)
+		ret = for_each_item(v.fs->dev_root, dev_tree_item, &v);
+	if (!ret)
+		ret = for_each_item(bgroot, bg_item, &v);
+	if (!ret && v.nr_bgs != v.st.nr_chunks)
+		ret = bad("%zu block groups for %zu chunks", v.nr_bgs,
+			  v.st.nr_chunks);
+	if (!ret && v.bg_used_sum != btrfs_super_bytes_used(&v.fs->super_copy))
+		ret = bad("groups use %llu, superblock bytes_used %llu",
+			  (unsigned long long)v.bg_used_sum,
+			  (unsigned long long)
+			  btrfs_super_bytes_used(&v.fs->super_copy));
+	if (!ret)
+		ret = check_dev_extents(&v);
+	if (!ret)
+		ret = check_sys_array(&v);
+	if (!ret && v.fs->free_space_root) {
+		ret = for_each_item(v.fs->free_space_root, fst_item, &v);
+		if (!ret)
+			ret = fst_close_group(&v);
+	}
+	if (!ret && new_chunks_from == ~0ULL) {
+		new_chunks_from = 0;
+		for (size_t i = 0; i < v.st.nr_chunks; i++)
+			new_chunks_from = max_t(u64, new_chunks_from,
+						v.st.chunks[i].start +
+						v.st.chunks[i].length);
+	}
+	if (nr_chunks)
+		*nr_chunks = v.st.nr_chunks;
+	if (nr_sys)
+		*nr_sys = v.nr_sys;
+	for (size_t i = 0; i < v.st.nr_chunks; i++)
+		free(v.st.chunks[i].item);
+	free(v.st.chunks);
+	free(v.st.ext);
+	close_ctree(v.fs);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Oracles. */
+
+static const char *kernel_unavailable(void)
+{
+	if (geteuid() != 0)
+		return "needs root";
+	if (access(REF_MKFS, X_OK) || access(REF_BTRFS, X_OK))
+		return "no reference btrfs-progs";
+	if (run_cmd("grep -qw btrfs /proc/filesystems || modprobe btrfs "
+		    ">/dev/null 2>&1") != 0)
+		return "the kernel has no btrfs";
+	if (run_cmd("losetup -f >/dev/null 2>&1") != 0)
+		return "no loop device";
+	return NULL;
+}
+
+static void show_log(const char *log)
+{
+	char line[512];
+	FILE *f = fopen(log, "r");
+	int n = 0;
+
+	while (f && fgets(line, sizeof(line), f) && n++ < 20)
+		printf("# %s", line);
+	if (f)
+		fclose(f);
+}
+
+/* Attach loop devices for @files; their names go to @dir/loops. */
+static int attach(const char *dir, const char *files)
+{
+	return run_cmd(": >'%s/loops' && for f in %s; do losetup -f --show "
+		       "$f >>'%s/loops' || exit 1; done", dir, files, dir);
+}
+
+static void detach(const char *dir)
+{
+	run_cmd("for l in $(cat '%s/loops' 2>/dev/null); do losetup -d $l; "
+		"done", dir);
+}
+
+static int ref_check(const char *dir, const char *files, const char *what)
+{
+	int rc;
+
+	if (attach(dir, files)) {
+		detach(dir);
+		ok(0, "%s: loop devices for the reference check", what);
+		return -1;
+	}
+	rc = run_cmd(REF_BTRFS " check $(head -n1 '%s/loops') >'%s/check.log' "
+		     "2>&1", dir, dir);
+	detach(dir);
+	ok(rc == 0, "%s: reference btrfs check passes (exit %d)", what, rc);
+	if (rc) {
+		char log[700];
+
+		snprintf(log, sizeof(log), "%s/check.log", dir);
+		show_log(log);
+	}
+	return rc;
+}
+
+static int kernel_reads_model(const char *mnt, const struct model *m)
+{
+	size_t cap = 65536;
+	u8 *buf = malloc(cap);
+	int ret = 0;
+
+	for (size_t i = 0; buf && i < m->nr && !ret; i++) {
+		char name[32];
+		ssize_t got;
+
+		snprintf(name, sizeof(name), "user.c%u", m->x[i].n);
+		got = getxattr(mnt, name, buf, cap);
+		if (got != (ssize_t)m->x[i].len) {
+			ret = bad("kernel: %s has %zd bytes, expected %u", name,
+				  got, m->x[i].len);
+			break;
+		}
+		for (u32 k = 0; k < m->x[i].len; k++)
+			if (buf[k] != val_byte(m->seed, m->x[i].n, k)) {
+				ret = bad("kernel: %s differs at %u", name, k);
+				break;
+			}
+	}
+	free(buf);
+	return buf ? ret : bad("out of memory");
+}
+
+static void kernel_round_trip(const char *dir, const char *files,
+			      const struct model *m, bool full,
+			      const char *what)
+{
+	char mnt[600];
+	int rc;
+
+	snprintf(mnt, sizeof(mnt), "%s/mnt", dir);
+	err_buf[0] = '\0';
+	rc = attach(dir, files);
+	if (!rc)
+		rc = run_cmd("mkdir -p '%s' && for try in 1 2 3; do mount -o "
+			     "\"$(sed 's/^/device=/' '%s/loops' | "
+			     "paste -sd,)\" "
+			     "$(head -n1 '%s/loops') '%s' 2>'%s/mount.log' && "
+			     "exit 0; sleep 1; done; cat '%s/mount.log' >&2; "
+			     "exit 1", mnt, dir, dir, mnt, dir, dir);
+	ok(rc == 0, "%s: the kernel mounts the image", what);
+	if (rc) {
+		detach(dir);
+		return;
+	}
+	rc = kernel_reads_model(mnt, m);
+	ok(rc == 0, "%s: the kernel reads all %zu xattrs %s", what, m->nr,
+	   err_buf);
+	if (!full) {
+		rc = run_cmd("dd if=/dev/urandom of='%s/file' bs=64k count=32 "
+			     "status=none && sync", mnt);
+		ok(rc == 0, "%s: the kernel writes a 2MiB file", what);
+	}
+	rc = run_cmd("umount '%s'", mnt);
+	if (rc)
+		run_cmd("umount -l '%s'", mnt);
+	detach(dir);
+	ok(rc == 0, "%s: unmount", what);
+}
+
+/* ------------------------------------------------------------------ */
+/* Configurations. */
+
+struct config {
+	const char *name;
+	const char *mkfs_opts;
+	int nr_devs;
+	u64 dev_size;
+	int want_meta_chunks;	/* new metadata chunks to make; 0: to ENOSPC */
+	bool exhaust_meta;	/* also make one by reservations alone */
+	bool fill_data;		/* to ENOSPC: data chunks first */
+};
+
+static const struct config configs[] = {
+	{ "single device, metadata dup", "", 1, 1024 * M, 2, false, false },
+	{ "raid1 on 2", "-m raid1 -d raid1", 2, 768 * M, 2, true, false },
+	{ "raid10 on 4", "-m raid10 -d raid10", 4, 512 * M, 1, true, false },
+	{ "raid1c3 on 3", "-m raid1c3 -d raid1c3", 3, 768 * M, 1, true, false },
+	{ "mixed, single device", "-M", 1, 512 * M, 2, false, false },
+	{ "4KiB nodes, no free-space tree",
+	  "-n 4096 -R ^free-space-tree", 1, 768 * M, 2, false, false },
+	{ "single device to ENOSPC", "", 1, 256 * M, 0, false, false },
+	{ "single device, data chunks to ENOSPC first", "", 1, 256 * M, 0,
+	  false, true },
+};
+
+struct counts {
+	int meta;		/* metadata chunks the allocator made */
+	int meta_reserved;	/* of which by reservations alone */
+	int sys_nested;		/* system chunks made by reservations */
+	int sys_explicit;
+	int data;		/* data chunks made with btrfs_alloc_chunk */
+	int data_enospc;	/* btrfs_alloc_chunk said -ENOSPC */
+	int commits;
+};
+
+static u64 type_of(struct btrfs_fs_info *fs, u64 type)
+{
+	for (size_t i = 0; i < fs->nr_block_groups; i++) {
+		u64 f = fs->block_groups[i]->flags;
+
+		if ((f & BTRFS_BLOCK_GROUP_TYPE_MASK) == type)
+			return f;
+	}
+	return type;
+}
+
+static int count_groups(struct btrfs_fs_info *fs, u64 type)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < fs->nr_block_groups; i++)
+		n += !!(fs->block_groups[i]->flags & type);
+	return n;
+}
+
+/*
+ * Use up the groups of @type with reservations for tree blocks of @root
+ * until the allocator makes a new one; then give them back.  Returns 0 or
+ * the error, *made the number of new groups.
+ */
+static int exhaust(struct btrfs_trans_handle *trans, struct btrfs_root *root,
+		   u64 type, int *made)
+{
+	struct btrfs_fs_info *fs = trans->fs_info;
+	int before = count_groups(fs, type);
+	struct btrfs_key *res = NULL;
+	size_t nr = 0, cap = 0;
+	int ret = 0;
+
+	while (count_groups(fs, type) == before) {
+		res = grow(res, &cap, nr, sizeof(*res));
+		if (!res)
+			return -ENOMEM;
+		ret = btrfs_reserve_extent(trans, root, fs->nodesize, 0, 0,
+					   &res[nr], false);
+		if (ret)
+			break;
+		nr++;
+	}
+	*made += count_groups(fs, type) - before;
+	for (size_t i = 0; i < nr; i++)
+		btrfs_free_reserved_extent(fs, res[i].objectid, res[i].offset);
+	free(res);
+	return ret;
+}
+
+/* After a commit, the writer's groups: free + used + excluded = length. */
+static int check_accounting(struct btrfs_fs_info *fs)
+{
+	for (size_t i = 0; i < fs->nr_block_groups; i++) {
+		struct btrfs_block_group *bg = fs->block_groups[i];
+
+		if (bg->reserved || bg->pinned || bg->new_chunk ||
+		    bg->needs_free_space ||
+		    bg->free_space.free_bytes + bg->used + bg->excluded !=
+		    bg->length)
+			return bad("group %llu after commit: free %llu used "
+				   "%llu excluded %llu reserved %llu pinned "
+				   "%llu length %llu%s",
+				   (unsigned long long)bg->start,
+				   (unsigned long long)
+				   bg->free_space.free_bytes,
+				   (unsigned long long)bg->used,
+				   (unsigned long long)bg->excluded,
+				   (unsigned long long)bg->reserved,
+				   (unsigned long long)bg->pinned,
+				   (unsigned long long)bg->length,
+				   bg->new_chunk ? ", items pending" : "");
+	}
+	return 0;
+}
+
+/*
+ * One transaction of round @r.  Returns 0, or the error that made it
+ * abort (the transaction is gone either way).
+ */
+static int one_round(struct btrfs_fs_info *fs, int r, struct model *m,
+		     u32 *next_n, struct counts *cnt, bool fill_data,
+		     bool exhaust_meta)
+{
+	struct btrfs_trans_handle *trans = btrfs_start_transaction(fs);
+	u64 meta_type = btrfs_fs_incompat(fs,
+				BTRFS_FEATURE_INCOMPAT_MIXED_GROUPS) ?
+		BTRFS_BLOCK_GROUP_DATA | BTRFS_BLOCK_GROUP_METADATA :
+		BTRFS_BLOCK_GROUP_METADATA;
+	int meta_before = count_groups(fs, BTRFS_BLOCK_GROUP_METADATA);
+	int ret = 0;
+
+	if (IS_ERR(trans))
+		return (int)PTR_ERR(trans);
+	/* A data chunk in the first round, or in every one until ENOSPC. */
+	if (!(meta_type & BTRFS_BLOCK_GROUP_DATA) && (r == 0 || fill_data)) {
+		u64 t = type_of(fs, BTRFS_BLOCK_GROUP_DATA);
+
+		do {
+			ret = btrfs_alloc_chunk(trans, t, NULL);
+			cnt->data += !ret;
+		} while (!ret && fill_data);
+		/* -ENOSPC changes nothing: the transaction goes on. */
+		cnt->data_enospc += ret == -ENOSPC;
+		if (ret == -ENOSPC)
+			ret = 0;
+	}
+	if (!ret && r == 1)
+		ret = exhaust(trans, fs->chunk_root, BTRFS_BLOCK_GROUP_SYSTEM,
+			      &cnt->sys_nested);
+	if (!ret && r == 3 && exhaust_meta)
+		ret = exhaust(trans, fs->fs_root, BTRFS_BLOCK_GROUP_METADATA,
+			      &cnt->meta_reserved);
+	if (!ret && r == 2) {
+		ret = btrfs_alloc_chunk(trans,
+				type_of(fs, BTRFS_BLOCK_GROUP_SYSTEM), NULL);
+		cnt->sys_explicit += !ret;
+	}
+	/*
+	 * About 32MiB of xattrs; 1MiB in the transaction that filled the
+	 * devices with data chunks, which must still commit.
+	 */
+	for (int i = 0; !ret && i < (int)((fill_data && r == 0 ? 1 : 32) * M /
+					  fs->nodesize); i++)
+		ret = insert_xattr(trans, fs->fs_root, m, (*next_n)++);
+	cnt->meta += count_groups(fs, BTRFS_BLOCK_GROUP_METADATA) - meta_before;
+	if (ret) {
+		btrfs_abort_transaction(trans);
+		return ret;
+	}
+	ret = btrfs_commit_transaction(trans);
+	cnt->commits += !ret;
+	return ret ? ret : check_accounting(fs);
+}
+
+static void test_config(const struct config *c, u64 seed)
+{
+	char dir[] = "/tmp/test-chunk-alloc.XXXXXX";
+	char *paths[MAX_DEVS], files[1024] = "";
+	struct model m = { .seed = seed };
+	struct counts cnt = { 0 };
+	struct btrfs_fs_info *fs = NULL;
+	size_t nr_chunks = 0, first_chunks = 0, nr_sys = 0, model_nr = 0;
+	int ret = 0, verified = 0, r;
+	u32 next_n = 0;
+	bool enospc = false;
+
+	rng = seed;
+	if (!mkdtemp(dir)) {
+		ok(0, "%s: temporary directory", c->name);
+		return;
+	}
+	for (int i = 0; i < c->nr_devs; i++) {
+		paths[i] = malloc(700);
+		snprintf(paths[i], 700, "%s/dev%d.img", dir, i + 1);
+		strncat(files, " ", sizeof(files) - strlen(files) - 1);
+		strncat(files, paths[i], sizeof(files) - strlen(files) - 1);
+		run_cmd("truncate -s %llu '%s'",
+			(unsigned long long)c->dev_size, paths[i]);
+	}
+	ret = run_cmd(REF_MKFS " -f %s %s >'%s/mkfs.log' 2>&1", c->mkfs_opts,
+		      files, dir);
+	ok(ret == 0, "%s (seed %llu): reference mkfs.btrfs %s", c->name,
+	   (unsigned long long)seed, c->mkfs_opts);
+	if (ret)
+		goto out;
+	err_buf[0] = '\0';
+	new_chunks_from = ~0ULL;
+	ret = verify_image(paths, c->nr_devs, &first_chunks, NULL);
+	for (r = 0; !ret && r < MAX_ROUNDS; r++) {
+		err_buf[0] = '\0';
+		ret = open_image(paths, c->nr_devs, OPEN_CTREE_WRITES, &fs);
+		if (ret)
+			break;
+		model_nr = m.nr;
+		ret = one_round(fs, r, &m, &next_n, &cnt, c->fill_data,
+				c->exhaust_meta);
+		close_ctree(fs);
+		if (ret)
+			m.nr = model_nr;	/* aborted: not written */
+		if (ret == -ENOSPC && c->want_meta_chunks == 0) {
+			enospc = true;
+			ret = 0;
+			break;
+		}
+		if (ret) {
+			bad("round %d: %d", r, ret);
+			break;
+		}
+		ret = verify_image(paths, c->nr_devs, &nr_chunks, &nr_sys);
+		verified += !ret;
+		if (c->want_meta_chunks && cnt.meta >= c->want_meta_chunks &&
+		    r >= 3 && (!c->exhaust_meta || cnt.meta_reserved))
+			break;
+	}
+	ok(!ret, "%s: %d commits, each verified: chunks %zu -> %zu (%d "
+	   "metadata chunks made when space ran out, %d of them by "
+	   "reservations alone, %d data chunks made, "
+	   "%d refused with ENOSPC, system chunks %d by reservation + %d "
+	   "directly; %zu system chunks in the array) %s", c->name,
+	   cnt.commits, first_chunks, nr_chunks, cnt.meta, cnt.meta_reserved,
+	   cnt.data,
+	   cnt.data_enospc, cnt.sys_nested, cnt.sys_explicit, nr_sys,
+	   err_buf);
+	if (c->want_meta_chunks)
+		ok(cnt.meta >= c->want_meta_chunks && cnt.sys_nested >= 1 &&
+		   cnt.sys_explicit == 1 && verified == cnt.commits,
+		   "%s: the allocator made the chunks it was pushed to",
+		   c->name);
+	else {
+		err_buf[0] = '\0';
+		ret = enospc ? verify_image(paths, c->nr_devs, NULL, NULL) : -1;
+		ok(enospc && !ret && cnt.commits > 0 &&
+		   (!c->fill_data || cnt.data_enospc > 0) &&
+		   (c->fill_data || cnt.meta > 0), "%s: %d data chunks made "
+		   "(%d refused with ENOSPC, the transaction went on), %d "
+		   "metadata chunks, then ENOSPC aborts cleanly after %d "
+		   "commits; the image is the last commit %s", c->name,
+		   cnt.data, cnt.data_enospc, cnt.meta, cnt.commits, err_buf);
+	}
+	if (ref_check(dir, files, c->name))
+		goto out;
+	kernel_round_trip(dir, files, &m, c->want_meta_chunks == 0, c->name);
+	ref_check(dir, files, c->name);
+out:
+	for (int i = 0; i < c->nr_devs; i++) {
+		unlink(paths[i]);
+		free(paths[i]);
+	}
+	run_cmd("rm -rf '%s'", dir);
+	free(m.x);
+}
+
+/*
+ * System chunks with btrfs_alloc_chunk() until the superblock's 2048-byte
+ * sys_chunk_array is full: -ENOSPC exactly when the next entry would not
+ * fit, nothing changed by the refusal, the commit verified, the reference
+ * check and the kernel happy with a full array.
+ */
+static void test_sys_array_full(void)
+{
+	const char *what = "system chunks until the sys_chunk_array is full";
+	char dir[] = "/tmp/test-chunk-alloc.XXXXXX";
+	char path[700], *paths[1] = { path }, files[720];
+	struct btrfs_trans_handle *trans;
+	struct btrfs_fs_info *fs = NULL;
+	struct model m = { .seed = 1 };
+	u32 before = 0, entry = 0;
+	size_t nr_sys = 0;
+	int made = 0, ret;
+	u64 type;
+
+	if (!mkdtemp(dir)) {
+		ok(0, "%s: temporary directory", what);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/dev1.img", dir);
+	snprintf(files, sizeof(files), " %s", path);
+	ret = run_cmd("truncate -s 8G '%s' && " REF_MKFS " -f '%s' "
+		      ">'%s/mkfs.log' 2>&1", path, path, dir);
+	ok(ret == 0, "%s: reference mkfs.btrfs", what);
+	if (ret)
+		goto out;
+	err_buf[0] = '\0';
+	new_chunks_from = ~0ULL;
+	ret = verify_image(paths, 1, NULL, NULL);
+	if (!ret)
+		ret = open_image(paths, 1, OPEN_CTREE_WRITES, &fs);
+	if (ret)
+		goto report;
+	type = type_of(fs, BTRFS_BLOCK_GROUP_SYSTEM);
+	trans = btrfs_start_transaction(fs);
+	ret = IS_ERR(trans) ? (int)PTR_ERR(trans) : 0;
+	while (!ret) {
+		before = btrfs_super_sys_array_size(&fs->super_copy);
+		ret = btrfs_alloc_chunk(trans, type, NULL);
+		if (!ret) {
+			entry = btrfs_super_sys_array_size(&fs->super_copy) -
+				before;
+			made++;
+		}
+	}
+	if (ret == -ENOSPC && made > 0 &&
+	    btrfs_super_sys_array_size(&fs->super_copy) == before &&
+	    before + entry > BTRFS_SYSTEM_CHUNK_ARRAY_SIZE) {
+		ret = btrfs_commit_transaction(trans);
+	} else {
+		if (!IS_ERR(trans))
+			btrfs_abort_transaction(trans);
+		ret = bad("btrfs_alloc_chunk returned %d after %d chunks, "
+			  "array at %u bytes", ret, made, before);
+	}
+	close_ctree(fs);
+	if (!ret)
+		ret = verify_image(paths, 1, NULL, &nr_sys);
+report:
+	ok(!ret, "%s: %d made, then ENOSPC with %u of 2048 bytes used "
+	   "(%u per entry); %zu system chunks in the array and the chunk "
+	   "tree %s", what, made, before, entry, nr_sys, err_buf);
+	if (ret || ref_check(dir, files, what))
+		goto out;
+	kernel_round_trip(dir, files, &m, false, what);
+	ref_check(dir, files, what);
+out:
+	unlink(path);
+	run_cmd("rm -rf '%s'", dir);
+}
+
+int main(int argc, char **argv)
+{
+	const char *why_not = kernel_unavailable();
+
+	(void)argc;
+	(void)argv;
+	if (why_not) {
+		printf("1..0 # SKIP %s\n", why_not);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(configs) / sizeof(configs[0]); i++)
+		test_config(&configs[i], 1000 + i);
+	test_sys_array_full();
+	printf("1..%d\n", tap_count);
+	return tap_failed ? 1 : 0;
+}
