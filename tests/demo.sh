@@ -4,8 +4,8 @@
 # Demo, as root on Debian 12: install the dependencies, build, let the
 # kernel write a real filesystem, and look at it with our tools.
 #
-#   1. a 512MiB image file, formatted by the reference mkfs.btrfs (we have
-#      no mkfs of our own yet);
+#   1. a 512MiB image file, formatted by our mkfs.btrfs (its summary
+#      printed) and checked at once by the reference `btrfs check`;
 #   2. loop-mounted and filled with files, directories, links, holes,
 #      compressed data and a snapshot (tests/helpers/fill.py), unmounted;
 #   3. checked by the reference `btrfs check` and by ours;
@@ -22,7 +22,6 @@ set -euo pipefail
 TOP_SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${DEMO_OUT:-$TOP_SRCDIR/demo-output}
 REF_BTRFS=/bin/btrfs
-REF_MKFS=/sbin/mkfs.btrfs
 export TZ=UTC LC_ALL=C
 
 work=
@@ -56,9 +55,11 @@ build() {
 make_image() {
 	local img=$1
 
-	say "making a 512MiB filesystem with the reference $REF_MKFS"
+	say "making a 512MiB filesystem with our mkfs.btrfs"
 	truncate -s 512M "$img"
-	"$REF_MKFS" -q -L demo "$img"
+	"$TOP_SRCDIR/mkfs.btrfs" -L demo "$img"
+	say "reference btrfs check of the new filesystem"
+	"$REF_BTRFS" check "$img"
 	mnt=$work/mnt
 	mkdir -p "$mnt"
 	mount -o loop,compress=zstd "$img" "$mnt"

@@ -5,6 +5,7 @@
 # Exports / variables:
 #   TOP_SRCDIR   source tree (exported by tests/run-tests.sh; guessed otherwise)
 #   BTRFS_BIN    our btrfs binary (exported by tests/run-tests.sh)
+#   MKFS_BIN     our mkfs.btrfs (default: beside BTRFS_BIN)
 #   ref_btrfs, ref_mkfs   the reference btrfs-progs, by explicit path
 #   HELPERS_DIR  this directory
 # Both tools run with TZ=UTC LC_ALL=C so dates and sorting agree.
@@ -19,6 +20,8 @@
 HELPERS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP_SRCDIR=${TOP_SRCDIR:-$(cd "$HELPERS_DIR/../.." && pwd)}
 BTRFS_BIN=${BTRFS_BIN:-$TOP_SRCDIR/btrfs}
+# our mkfs.btrfs: beside our btrfs in the build tree
+MKFS_BIN=${MKFS_BIN:-$(dirname "$BTRFS_BIN")/mkfs.btrfs}
 ref_btrfs=/bin/btrfs
 ref_mkfs=/sbin/mkfs.btrfs
 if [ -z "${PYTHON:-}" ]; then
@@ -30,7 +33,7 @@ if [ -z "${PYTHON:-}" ]; then
 	fi
 fi
 export TZ=UTC LC_ALL=C
-export TOP_SRCDIR BTRFS_BIN
+export TOP_SRCDIR BTRFS_BIN MKFS_BIN
 
 # --- prerequisite checks ---------------------------------------------------
 
