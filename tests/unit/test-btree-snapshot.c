@@ -52,11 +52,9 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -67,59 +65,7 @@
 #include "kernel-shared/file-item.h"
 #include "kernel-shared/snapshot.h"
 #include "kernel-shared/transaction.h"
-
-#define REF_MKFS "/usr/sbin/mkfs.btrfs"
-#define REF_BTRFS "/usr/bin/btrfs"
-
-static int tap_count;
-static int tap_failed;
-static char fail_ctx[160];
-
-static void ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	tap_count++;
-	if (!cond)
-		tap_failed++;
-	printf("%s %d - ", cond ? "ok" : "not ok", tap_count);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (!cond)
-		printf("# context: %s\n", fail_ctx);
-	fflush(stdout);
-}
-
-static char first_err[512];
-
-static int bad(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!first_err[0]) {
-		va_start(ap, fmt);
-		vsnprintf(first_err, sizeof(first_err), fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
-static u64 rng_state;
-
-static u64 rnd(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545F4914F6CDD1DULL;
-}
-
-static u32 rnd_below(u32 n)
-{
-	return n ? (u32)(rnd() % n) : 0;
-}
+#include "tests/unit/unit-util.h"
 
 static void *xrealloc(void *p, size_t n)
 {
@@ -127,33 +73,6 @@ static void *xrealloc(void *p, size_t n)
 	if (!p)
 		abort();
 	return p;
-}
-
-static int run_cmd(const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	if (st == -1 || !WIFEXITED(st))
-		return -1;
-	return WEXITSTATUS(st);
-}
-
-static void show_log(const char *log)
-{
-	char line[512];
-	FILE *f = fopen(log, "r");
-	int n = 0;
-
-	while (f && fgets(line, sizeof(line), f) && n++ < 30)
-		printf("# %s", line);
-	if (f)
-		fclose(f);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1502,20 +1421,6 @@ static int check_snapshot_items(const char *img, const struct world *w)
 /* ------------------------------------------------------------------ */
 /* The kernel's side. */
 
-static const char *kernel_unavailable(void)
-{
-	if (geteuid() != 0)
-		return "kernel mount needs root";
-	if (access(REF_MKFS, X_OK) || access(REF_BTRFS, X_OK))
-		return "no reference btrfs-progs";
-	if (run_cmd("grep -qw btrfs /proc/filesystems || modprobe btrfs "
-		    ">/dev/null 2>&1") != 0)
-		return "the kernel has no btrfs";
-	if (run_cmd("losetup -f >/dev/null 2>&1") != 0)
-		return "no loop device";
-	return NULL;
-}
-
 /* Make the image with the kernel; manifests of the trees in @dir. */
 static int make_image(const char *dir, const char *img, u32 nodesize,
 		      const char *opts)
@@ -1613,14 +1518,7 @@ static int kernel_check_tree(const char *mnt, const struct tree *t,
 
 static void ref_check(const char *img, const char *dir, const char *what)
 {
-	char log[512];
-	int rc;
-
-	snprintf(log, sizeof(log), "%s/check.log", dir);
-	rc = run_cmd(REF_BTRFS " check '%s' >'%s' 2>&1", img, log);
-	ok(rc == 0, "%s: reference btrfs check passes (exit %d)", what, rc);
-	if (rc != 0)
-		show_log(log);
+	ref_check_files(dir, img, "%s: reference btrfs check passes", what);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1632,7 +1530,7 @@ static void ref_check(const char *img, const char *dir, const char *what)
 static void skip_rest(int n, const char *why)
 {
 	for (int i = 0; i < n; i++)
-		printf("ok %d - # SKIP %s\n", ++tap_count, why);
+		skip("%s", why);
 }
 
 /*
@@ -1713,11 +1611,12 @@ static void test_config(u32 nodesize, const char *opts, u64 seed,
 	struct verify_stats vs = { 0 };
 	struct world w = { 0 };
 	unsigned long commits = 0;
-	const char *why_not = kernel_unavailable();
+	const char *why_not;
 	char img[512], mnt[512], what[64];
 	u64 checked = 0;
 	int rc;
 
+	why_not = kernel_unavailable(NEED_REF_MKFS | NEED_REF_BTRFS);
 	snprintf(what, sizeof(what), "nodesize %u%s%s", nodesize,
 		 *opts ? " " : "", opts);
 	if (why_not) {
@@ -1804,8 +1703,7 @@ static void test_config(u32 nodesize, const char *opts, u64 seed,
 	rc = run_cmd(REF_BTRFS " subvolume delete '%s/esnap' '%s/esub' "
 		     "'%s/esnap2' '%s/ero' >/dev/null && " REF_BTRFS
 		     " subvolume sync '%s' >/dev/null", mnt, mnt, mnt, mnt, mnt);
-	if (run_cmd("umount '%s'", mnt))
-		run_cmd("umount -l '%s'", mnt);
+	unmount(mnt);
 	ok(rc == 0, "%s: the kernel deletes the engine's snapshots and its "
 	   "cleaner drops them", what);
 	first_err[0] = '\0';

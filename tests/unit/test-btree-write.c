@@ -38,7 +38,6 @@
  * multiplies the number of transactions.
  */
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,66 +49,14 @@
 #include "kernel-shared/disk-io.h"
 #include "kernel-shared/extent-tree.h"
 #include "kernel-shared/transaction.h"
+#include "tests/unit/unit-util.h"
 
-#define REF_MKFS "/usr/sbin/mkfs.btrfs"
-#define REF_BTRFS "/usr/bin/btrfs"
 #define XATTR_INO 256ULL
 #define OPS_PER_TRANS 500
 #define TRANS_PER_ROUND 40
 
-static int tap_count;
-static int tap_failed;
-static char fail_ctx[160];	/* seed and step, printed with failures */
-
-static void ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	tap_count++;
-	if (!cond)
-		tap_failed++;
-	printf("%s %d - ", cond ? "ok" : "not ok", tap_count);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	if (!cond)
-		printf("# context: %s\n", fail_ctx);
-	fflush(stdout);
-}
-
-/* Checks that run many times report only their first failure. */
-static char first_err[512];
-
-static int bad(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!first_err[0]) {
-		va_start(ap, fmt);
-		vsnprintf(first_err, sizeof(first_err), fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 /* ------------------------------------------------------------------ */
-/* Random numbers (xorshift64*) and the model. */
-
-static u64 rng_state;
-
-static u64 rnd(void)
-{
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return rng_state * 0x2545F4914F6CDD1DULL;
-}
-
-static u32 rnd_below(u32 n)
-{
-	return n ? (u32)(rnd() % n) : 0;
-}
+/* The model. */
 
 struct xattr {
 	u64 hash;
@@ -1188,58 +1135,15 @@ static int abort_leaves_image(const char *img, struct model *m)
 /* ------------------------------------------------------------------ */
 /* Oracles: the reference checker and the kernel. */
 
-static int run_cmd(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	if (st == -1 || !WIFEXITED(st))
-		return -1;
-	return WEXITSTATUS(st);
-}
-
-static void show_log(const char *log)
-{
-	char line[512];
-	FILE *f = fopen(log, "r");
-	int n = 0;
-
-	while (f && fgets(line, sizeof(line), f) && n++ < 30)
-		printf("# %s", line);
-	if (f)
-		fclose(f);
-}
-
+/* @img: one image file, or several separated by ':'. */
 static void ref_check(const char *img, const char *dir, const char *what)
 {
-	char log[512];
-	int rc;
+	char files[1024];
 
-	snprintf(log, sizeof(log), "%s/check.log", dir);
-	if (!strchr(img, ':')) {
-		rc = run_cmd(REF_BTRFS " check '%s' >'%s' 2>&1", img, log);
-	} else {
-		/* Several devices: loop devices, which check finds by scanning. */
-		char devs[1024];
-
-		snprintf(devs, sizeof(devs), "%s", img);
-		for (char *p = devs; (p = strchr(p, ':')); )
-			*p = ' ';
-		rc = run_cmd("set -e; L=''; for f in %s; do "
-			     "L=\"$L $(losetup -f --show $f)\"; done; "
-			     REF_BTRFS " device scan $L >/dev/null 2>&1; "
-			     "set +e; " REF_BTRFS " check $(echo $L | cut -d' ' -f1) "
-			     ">'%s' 2>&1; rc=$?; for l in $L; do losetup -d $l; "
-			     "done; exit $rc", devs, log);
-	}
-	ok(rc == 0, "%s: reference btrfs check passes (exit %d)", what, rc);
-	if (rc != 0)
-		show_log(log);
+	snprintf(files, sizeof(files), "%s", img);
+	for (char *p = files; (p = strchr(p, ':')); )
+		*p = ' ';
+	ref_check_files(dir, files, "%s: reference btrfs check passes", what);
 }
 
 /* The kernel reads every xattr of the model with its value. */
@@ -1300,22 +1204,9 @@ static int kernel_xattrs_match(const char *mnt, const struct model *m,
 	return kernel_values_match(mnt, m);
 }
 
-/* Can this process loop-mount btrfs? NULL, or why not. */
-static const char *kernel_unavailable(void)
-{
-	if (geteuid() != 0)
-		return "kernel mount needs root";
-	if (run_cmd("grep -qw btrfs /proc/filesystems || modprobe btrfs "
-		    ">/dev/null 2>&1") != 0)
-		return "the kernel has no btrfs";
-	if (run_cmd("losetup -f >/dev/null 2>&1") != 0)
-		return "no loop device";
-	return NULL;
-}
-
 /*
- * Mount @img (':'-separated files: through loop devices and a device
- * scan) on @mnt; the loop devices are listed in @dir/loops for umount_img.
+ * Mount @img (':'-separated files: through loop devices) on @mnt; the
+ * loop devices are listed in @dir/loops for umount_img.
  */
 static int mount_img(const char *img, const char *dir, const char *mnt)
 {
@@ -1324,20 +1215,16 @@ static int mount_img(const char *img, const char *dir, const char *mnt)
 	snprintf(files, sizeof(files), "%s", img);
 	for (char *p = files; (p = strchr(p, ':')); )
 		*p = ' ';
-	return run_cmd("mkdir -p '%s' && : >'%s/loops' && for f in %s; do "
-		       "losetup -f --show $f >>'%s/loops' || exit 1; done && "
-		       REF_BTRFS " device scan $(cat '%s/loops') >/dev/null 2>&1; "
-		       "mount $(head -n1 '%s/loops') '%s' 2>/dev/null", mnt, dir,
-		       files, dir, dir, dir, mnt);
+	if (loop_attach(dir, files))
+		return 1;
+	return loop_mount(dir, mnt);
 }
 
 static int umount_img(const char *dir, const char *mnt)
 {
-	int rc = run_cmd("umount '%s'", mnt);
+	int rc = unmount(mnt);
 
-	if (rc)
-		run_cmd("umount -l '%s'", mnt);
-	run_cmd("for l in $(cat '%s/loops'); do losetup -d $l; done", dir);
+	loop_detach(dir);
 	return rc;
 }
 
@@ -1346,23 +1233,21 @@ static int umount_img(const char *dir, const char *mnt)
 static void kernel_round_trip(const char *img, const char *dir,
 			      const struct model *m, const char *what)
 {
-	const char *why_not = kernel_unavailable();
+	const char *why_not = kernel_unavailable(0);
 	char mnt[512];
 	bool listed;
 	int rc;
 
 	if (why_not) {
 		for (int i = 0; i < RESULTS_KERNEL; i++)
-			printf("ok %d - # SKIP %s: %s\n", ++tap_count, what,
-			       why_not);
+			skip("%s: %s", what, why_not);
 		return;
 	}
 	snprintf(mnt, sizeof(mnt), "%s/mnt", dir);
 	rc = mount_img(img, dir, mnt);
 	if (rc != 0) {
 		ok(0, "%s: the kernel mounts the image (exit %d)", what, rc);
-		run_cmd("for l in $(cat '%s/loops'); do losetup -d $l; done",
-			dir);
+		loop_detach(dir);
 		for (int i = 1; i < RESULTS_KERNEL; i++)
 			ok(0, "%s: not reached, the mount failed", what);
 		return;
@@ -1608,8 +1493,7 @@ static void test_refs(const char *dir)
 			run_cmd("umount '%s/mnt'", dir);
 		rc = 0;
 	} else {
-		printf("ok %d - # SKIP refs: kernel mount needs root\n",
-		       ++tap_count);
+		skip("refs: kernel mount needs root");
 	}
 	first_err[0] = '\0';
 	if (!rc)
@@ -1953,7 +1837,7 @@ static void test_contract(const char *dir)
 				  btrfs_commit_transaction(t1);
 		close_ctree(fs);
 	}
-	if (!rc && !kernel_unavailable())	/* check needs loop devices */
+	if (!rc && !kernel_unavailable(0))	/* check needs loop devices */
 		rc = run_cmd("L=$(losetup -f --show '%s') && "
 			     "M=$(losetup -f --show '%s.2') && "
 			     REF_BTRFS " device scan $L $M >/dev/null 2>&1; "
@@ -2116,7 +2000,7 @@ static void test_refuse_log_tree(const char *manifest, const char *dir)
 static void test_kernel_images(const char *dir)
 {
 	const char *src = getenv("TOP_SRCDIR");
-	const char *why_not = kernel_unavailable();
+	const char *why_not = kernel_unavailable(0);
 	char manifest[512];
 	int rc = -1;
 
@@ -2133,12 +2017,11 @@ static void test_kernel_images(const char *dir)
 	}
 	if (why_not) {
 		for (size_t i = 0; i < RESULTS_IMAGES; i++)
-			printf("ok %d - # SKIP kernel-made images: %s\n",
-			       ++tap_count, why_not);
+			skip("kernel-made images: %s", why_not);
 		return;
 	}
 	if (rc) {
-		show_log(manifest);
+		show_file(manifest, 30);
 		for (size_t i = 0; i < RESULTS_IMAGES; i++)
 			ok(0, "kernel-made images: make-images.sh failed (%d)", rc);
 		return;

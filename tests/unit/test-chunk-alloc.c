@@ -34,11 +34,9 @@
  * image is the last commit and still checks clean.  Last, system chunks
  * are made until the superblock's sys_chunk_array is full.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -48,62 +46,16 @@
 #include "kernel-shared/extent-tree.h"
 #include "kernel-shared/transaction.h"
 #include "kernel-shared/volumes.h"
+#include "tests/unit/unit-util.h"
 
-#define REF_MKFS "/usr/sbin/mkfs.btrfs"
-#define REF_BTRFS "/usr/bin/btrfs"
 #define M (1ULL << 20)
 #define XATTR_INO 256ULL
 #define MAX_DEVS 4
 #define MAX_ROUNDS 40
 
-static int tap_count;
-static int tap_failed;
-static char err_buf[512];
-
-static void ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	tap_count++;
-	tap_failed += !cond;
-	printf("%s %d - ", cond ? "ok" : "not ok", tap_count);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
-
-/* Record the first failure; returns -1. */
-static int bad(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err_buf[0])
-		return -1;
-	va_start(ap, fmt);
-	vsnprintf(err_buf, sizeof(err_buf), fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-static int run_cmd(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	if (st == -1 || !WIFEXITED(st))
-		return -1;
-	return WEXITSTATUS(st);
-}
-
 static u64 rng;
 
-static u64 rnd(void)
+static u64 rnd_lcg(void)
 {
 	rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
 	return rng >> 17;
@@ -156,7 +108,7 @@ static int insert_xattr(struct btrfs_trans_handle *trans,
 	if (model_has_hash(m, key.offset))
 		return 0;
 	max -= (u32)sizeof(*di) + nlen;
-	len = max / 2 + (u32)(rnd() % (max / 2));
+	len = max / 2 + (u32)(rnd_lcg() % (max / 2));
 	size = (u32)sizeof(*di) + nlen + len;
 	buf = calloc(1, size);
 	if (!buf)
@@ -599,7 +551,7 @@ static int open_image(char **paths, int nr, unsigned int flags,
 	return ret;
 }
 
-/* Check the image; 0 or -1 with err_buf.  Counts go to @nr_chunks. */
+/* Check the image; 0 or -1 with first_err.  Counts go to @nr_chunks. */
 static int verify_image(char **paths, int nr, size_t *nr_chunks,
 			size_t *nr_sys)
 {
@@ -659,65 +611,10 @@ static int verify_image(char **paths, int nr, size_t *nr_chunks,
 /* ------------------------------------------------------------------ */
 /* Oracles. */
 
-static const char *kernel_unavailable(void)
-{
-	if (geteuid() != 0)
-		return "needs root";
-	if (access(REF_MKFS, X_OK) || access(REF_BTRFS, X_OK))
-		return "no reference btrfs-progs";
-	if (run_cmd("grep -qw btrfs /proc/filesystems || modprobe btrfs "
-		    ">/dev/null 2>&1") != 0)
-		return "the kernel has no btrfs";
-	if (run_cmd("losetup -f >/dev/null 2>&1") != 0)
-		return "no loop device";
-	return NULL;
-}
-
-static void show_log(const char *log)
-{
-	char line[512];
-	FILE *f = fopen(log, "r");
-	int n = 0;
-
-	while (f && fgets(line, sizeof(line), f) && n++ < 20)
-		printf("# %s", line);
-	if (f)
-		fclose(f);
-}
-
-/* Attach loop devices for @files; their names go to @dir/loops. */
-static int attach(const char *dir, const char *files)
-{
-	return run_cmd(": >'%s/loops' && for f in %s; do losetup -f --show "
-		       "$f >>'%s/loops' || exit 1; done", dir, files, dir);
-}
-
-static void detach(const char *dir)
-{
-	run_cmd("for l in $(cat '%s/loops' 2>/dev/null); do losetup -d $l; "
-		"done", dir);
-}
-
 static int ref_check(const char *dir, const char *files, const char *what)
 {
-	int rc;
-
-	if (attach(dir, files)) {
-		detach(dir);
-		ok(0, "%s: loop devices for the reference check", what);
-		return -1;
-	}
-	rc = run_cmd(REF_BTRFS " check $(head -n1 '%s/loops') >'%s/check.log' "
-		     "2>&1", dir, dir);
-	detach(dir);
-	ok(rc == 0, "%s: reference btrfs check passes (exit %d)", what, rc);
-	if (rc) {
-		char log[700];
-
-		snprintf(log, sizeof(log), "%s/check.log", dir);
-		show_log(log);
-	}
-	return rc;
+	return ref_check_files(dir, files, "%s: reference btrfs check passes",
+			       what);
 }
 
 static int kernel_reads_model(const char *mnt, const struct model *m)
@@ -755,32 +652,25 @@ static void kernel_round_trip(const char *dir, const char *files,
 	int rc;
 
 	snprintf(mnt, sizeof(mnt), "%s/mnt", dir);
-	err_buf[0] = '\0';
-	rc = attach(dir, files);
+	first_err[0] = '\0';
+	rc = loop_attach(dir, files);
 	if (!rc)
-		rc = run_cmd("mkdir -p '%s' && for try in 1 2 3; do mount -o "
-			     "\"$(sed 's/^/device=/' '%s/loops' | "
-			     "paste -sd,)\" "
-			     "$(head -n1 '%s/loops') '%s' 2>'%s/mount.log' && "
-			     "exit 0; sleep 1; done; cat '%s/mount.log' >&2; "
-			     "exit 1", mnt, dir, dir, mnt, dir, dir);
+		rc = loop_mount(dir, mnt);
 	ok(rc == 0, "%s: the kernel mounts the image", what);
 	if (rc) {
-		detach(dir);
+		loop_detach(dir);
 		return;
 	}
 	rc = kernel_reads_model(mnt, m);
 	ok(rc == 0, "%s: the kernel reads all %zu xattrs %s", what, m->nr,
-	   err_buf);
+	   first_err);
 	if (!full) {
 		rc = run_cmd("dd if=/dev/urandom of='%s/file' bs=64k count=32 "
 			     "status=none && sync", mnt);
 		ok(rc == 0, "%s: the kernel writes a 2MiB file", what);
 	}
-	rc = run_cmd("umount '%s'", mnt);
-	if (rc)
-		run_cmd("umount -l '%s'", mnt);
-	detach(dir);
+	rc = unmount(mnt);
+	loop_detach(dir);
 	ok(rc == 0, "%s: unmount", what);
 }
 
@@ -987,11 +877,11 @@ static void test_config(const struct config *c, u64 seed)
 	   (unsigned long long)seed, c->mkfs_opts);
 	if (ret)
 		goto out;
-	err_buf[0] = '\0';
+	first_err[0] = '\0';
 	new_chunks_from = ~0ULL;
 	ret = verify_image(paths, c->nr_devs, &first_chunks, NULL);
 	for (r = 0; !ret && r < MAX_ROUNDS; r++) {
-		err_buf[0] = '\0';
+		first_err[0] = '\0';
 		ret = open_image(paths, c->nr_devs, OPEN_CTREE_WRITES, &fs);
 		if (ret)
 			break;
@@ -1024,14 +914,14 @@ static void test_config(const struct config *c, u64 seed)
 	   cnt.commits, first_chunks, nr_chunks, cnt.meta, cnt.meta_reserved,
 	   cnt.data,
 	   cnt.data_enospc, cnt.sys_nested, cnt.sys_explicit, nr_sys,
-	   err_buf);
+	   first_err);
 	if (c->want_meta_chunks)
 		ok(cnt.meta >= c->want_meta_chunks && cnt.sys_nested >= 1 &&
 		   cnt.sys_explicit == 1 && verified == cnt.commits,
 		   "%s: the allocator made the chunks it was pushed to",
 		   c->name);
 	else {
-		err_buf[0] = '\0';
+		first_err[0] = '\0';
 		ret = enospc ? verify_image(paths, c->nr_devs, NULL, NULL) : -1;
 		ok(enospc && !ret && cnt.commits > 0 &&
 		   (!c->fill_data || cnt.data_enospc > 0) &&
@@ -1039,7 +929,7 @@ static void test_config(const struct config *c, u64 seed)
 		   "(%d refused with ENOSPC, the transaction went on), %d "
 		   "metadata chunks, then ENOSPC aborts cleanly after %d "
 		   "commits; the image is the last commit %s", c->name,
-		   cnt.data, cnt.data_enospc, cnt.meta, cnt.commits, err_buf);
+		   cnt.data, cnt.data_enospc, cnt.meta, cnt.commits, first_err);
 	}
 	if (ref_check(dir, files, c->name))
 		goto out;
@@ -1084,7 +974,7 @@ static void test_sys_array_full(void)
 	ok(ret == 0, "%s: reference mkfs.btrfs", what);
 	if (ret)
 		goto out;
-	err_buf[0] = '\0';
+	first_err[0] = '\0';
 	new_chunks_from = ~0ULL;
 	ret = verify_image(paths, 1, NULL, NULL);
 	if (!ret)
@@ -1119,7 +1009,7 @@ static void test_sys_array_full(void)
 report:
 	ok(!ret, "%s: %d made, then ENOSPC with %u of 2048 bytes used "
 	   "(%u per entry); %zu system chunks in the array and the chunk "
-	   "tree %s", what, made, before, entry, nr_sys, err_buf);
+	   "tree %s", what, made, before, entry, nr_sys, first_err);
 	if (ret || ref_check(dir, files, what))
 		goto out;
 	kernel_round_trip(dir, files, &m, false, what);
@@ -1131,10 +1021,11 @@ out:
 
 int main(int argc, char **argv)
 {
-	const char *why_not = kernel_unavailable();
+	const char *why_not;
 
 	(void)argc;
 	(void)argv;
+	why_not = kernel_unavailable(NEED_REF_MKFS | NEED_REF_BTRFS);
 	if (why_not) {
 		printf("1..0 # SKIP %s\n", why_not);
 		return 0;

@@ -24,17 +24,16 @@
  * with the reason otherwise.
  */
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
 #include "kernel-shared/ctree.h"
 #include "kernel-shared/disk-io.h"
 #include "kernel-shared/volumes.h"
+#include "tests/unit/unit-util.h"
 
 #define K (1ULL << 10)
 #define M (1ULL << 20)
@@ -43,34 +42,6 @@
 #define DATA BTRFS_BLOCK_GROUP_DATA
 #define META BTRFS_BLOCK_GROUP_METADATA
 #define SYS BTRFS_BLOCK_GROUP_SYSTEM
-
-static int tap_count;
-static int tap_failed;
-
-static void ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	tap_count++;
-	tap_failed += !cond;
-	printf("%s %d - ", cond ? "ok" : "not ok", tap_count);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
-
-static void skip(const char *fmt, ...)
-{
-	va_list ap;
-
-	tap_count++;
-	printf("ok %d - # SKIP ", tap_count);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-}
 
 /* ------------------------------------------------------------------ */
 /* Rules, by hand. */
@@ -396,39 +367,8 @@ static void test_rules(void)
 /* ------------------------------------------------------------------ */
 /* The kernel's chunks, replayed. */
 
-#define REF_MKFS "/usr/sbin/mkfs.btrfs"
 #define MAX_KDEVS 8
 #define MAX_KCHUNKS 1024
-
-static int run_cmd(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	if (st == -1 || !WIFEXITED(st))
-		return -1;
-	return WEXITSTATUS(st);
-}
-
-/* Can this process make, loop-mount and fill btrfs images? NULL, or why. */
-static const char *kernel_unavailable(void)
-{
-	if (geteuid() != 0)
-		return "needs root";
-	if (access(REF_MKFS, X_OK) != 0)
-		return "no reference " REF_MKFS;
-	if (run_cmd("grep -qw btrfs /proc/filesystems || modprobe btrfs "
-		    ">/dev/null 2>&1") != 0)
-		return "the kernel has no btrfs";
-	if (run_cmd("losetup -f >/dev/null 2>&1") != 0)
-		return "no loop device";
-	return NULL;
-}
 
 struct kscenario {
 	const char *name;
@@ -818,26 +758,19 @@ static const char *make_kernel_chunks(const struct kscenario *sc,
 		return "cannot read the new image";
 	*first_kernel = st->nr;
 	snprintf(mnt, sizeof(mnt), "%s/mnt", dir);
-	rc = run_cmd("mkdir -p '%s' && : >'%s/loops' && for f in %s; do "
-		     "losetup -f --show $f >>'%s/loops' || exit 1; done && "
-		     "for try in 1 2 3; do mount -o \"$(sed 's/^/device=/' "
-		     "'%s/loops' | paste -sd,)\" $(head -n1 '%s/loops') '%s' "
-		     "2>'%s/mount.log' && exit 0; sleep 1; done; "
-		     "cat '%s/mount.log' >&2; exit 1", mnt, dir, files, dir,
-		     dir, dir, mnt, dir, dir);
+	rc = loop_attach(dir, files);
+	if (!rc)
+		rc = loop_mount(dir, mnt);
 	if (rc) {
-		run_cmd("for l in $(cat '%s/loops'); do losetup -d $l; done",
-			dir);
+		loop_detach(dir);
 		return "the kernel did not mount the image";
 	}
 	fill_metadata(mnt, 0, sc->meta_mb);
 	fill_data(mnt);
 	fill_metadata(mnt, 1, sc->meta_mb);
 	run_cmd("sync");
-	rc = run_cmd("umount '%s'", mnt);
-	if (rc)
-		run_cmd("umount -l '%s'", mnt);
-	run_cmd("for l in $(cat '%s/loops'); do losetup -d $l; done", dir);
+	rc = unmount(mnt);
+	loop_detach(dir);
 	return rc ? "unmount failed" : NULL;
 }
 
@@ -909,7 +842,7 @@ static void kernel_scenario(const struct kscenario *sc)
 
 static void test_kernel(void)
 {
-	const char *why_not = kernel_unavailable();
+	const char *why_not = kernel_unavailable(NEED_REF_MKFS);
 
 	for (size_t i = 0; i < ARRAY_SIZE(kscenarios); i++) {
 		if (why_not)

@@ -25,11 +25,9 @@
  * the reference tools for the others; what is missing is skipped with the
  * reason.  MKFS_TEST_ONLY=NAME runs one configuration.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <fcntl.h>
 #include <unistd.h>
 #include <uuid/uuid.h>
@@ -38,67 +36,14 @@
 #include "kernel-shared/ctree.h"
 #include "kernel-shared/disk-io.h"
 #include "kernel-shared/mkfs.h"
+#include "tests/unit/unit-util.h"
 
-#define REF_MKFS "/usr/sbin/mkfs.btrfs"
-#define REF_BTRFS "/usr/bin/btrfs"
 #define MAX_DEVS 4
 
 #define KiB(x) ((u64)(x) << 10)
 #define MiB(x) ((u64)(x) << 20)
 #define GiB(x) ((u64)(x) << 30)
 #define TiB(x) ((u64)(x) << 40)
-
-static int tap_count;
-static int tap_failed;
-
-static void ok(int cond, const char *fmt, ...)
-{
-	va_list ap;
-
-	tap_count++;
-	if (!cond)
-		tap_failed++;
-	printf("%s %d - ", cond ? "ok" : "not ok", tap_count);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-}
-
-static void skip(const char *what, const char *why)
-{
-	tap_count++;
-	printf("ok %d - # SKIP %s: %s\n", tap_count, what, why);
-	fflush(stdout);
-}
-
-static int run_cmd(const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	if (st == -1 || !WIFEXITED(st))
-		return -1;
-	return WEXITSTATUS(st);
-}
-
-static void show_file(const char *path, int max)
-{
-	char line[512];
-	FILE *f = fopen(path, "r");
-	int n = 0;
-
-	while (f && fgets(line, sizeof(line), f) && n++ < max)
-		printf("# %s", line);
-	if (f)
-		fclose(f);
-}
 
 /* ------------------------------------------------------------------ */
 /* Configurations. */
@@ -377,23 +322,6 @@ static void verify_ours(const struct mkfs_case *c, const struct images *im)
 /* ------------------------------------------------------------------ */
 /* Oracles. */
 
-static bool have_reference(void)
-{
-	return access(REF_BTRFS, X_OK) == 0 && access(REF_MKFS, X_OK) == 0;
-}
-
-static const char *kernel_unavailable(void)
-{
-	if (geteuid() != 0)
-		return "kernel mount needs root";
-	if (run_cmd("grep -qw btrfs /proc/filesystems || modprobe btrfs "
-		    ">/dev/null 2>&1") != 0)
-		return "the kernel has no btrfs";
-	if (run_cmd("losetup -f >/dev/null 2>&1") != 0)
-		return "no loop device";
-	return NULL;
-}
-
 /* "f1 f2 ..." of the images. */
 static void file_list(const struct images *im, char *buf, size_t len)
 {
@@ -405,33 +333,15 @@ static void file_list(const struct images *im, char *buf, size_t len)
 					im->paths[i]);
 }
 
-/*
- * Reference check; several devices go through loop devices, which check
- * finds by scanning.
- */
+/* Reference check; several devices go through loop devices. */
 static void ref_check(const struct mkfs_case *c, const struct images *im,
 		      const char *when)
 {
-	char files[1400], log[300];
-	int rc;
+	char files[1400];
 
-	snprintf(log, sizeof(log), "%s/check.log", im->dir);
-	if (im->nr == 1) {
-		rc = run_cmd(REF_BTRFS " check '%s' >'%s' 2>&1", im->paths[0],
-			     log);
-	} else {
-		file_list(im, files, sizeof(files));
-		rc = run_cmd("L=''; for f in %s; do "
-			     "L=\"$L $(losetup -f --show $f)\" || exit 90; done; "
-			     REF_BTRFS " device scan $L >/dev/null 2>&1; "
-			     REF_BTRFS " check $(echo $L | cut -d' ' -f1) "
-			     ">'%s' 2>&1; rc=$?; for l in $L; do losetup -d $l; "
-			     "done; exit $rc", files, log);
-	}
-	ok(rc == 0, "%s: reference btrfs check passes %s (exit %d)", c->name,
-	   when, rc);
-	if (rc)
-		show_file(log, 30);
+	file_list(im, files, sizeof(files));
+	ref_check_files(im->dir, files, "%s: reference btrfs check passes %s",
+			c->name, when);
 }
 
 /*
@@ -693,15 +603,15 @@ static void run_case(const struct mkfs_case *c, const char *tmp)
 		       (unsigned long long)res.chunks[i].length);
 	verify_ours(c, &im);
 	if (!have_reference()) {
-		skip(c->name, "no reference btrfs-progs");
+		skip("%s: no reference btrfs-progs", c->name);
 		return;
 	}
 	ref_check(c, &im, "on the new filesystem");
 	if (c->ref_args)
 		compare_with_reference(c, &im, size);
-	why = kernel_unavailable();
+	why = kernel_unavailable(0);
 	if (why) {
-		skip(c->name, why);
+		skip("%s: %s", c->name, why);
 	} else {
 		kernel_degraded(c, &im);
 		kernel_round_trip(c, &im);
@@ -808,15 +718,15 @@ static void test_interrupted(const char *tmp)
 	   "interrupted: fails while %s (%d), the device has only a "
 	   "temporary-magic superblock", what ? what : "?", ret);
 	if (!have_reference()) {
-		skip("interrupted", "no reference btrfs");
+		skip("interrupted: no reference btrfs");
 		return;
 	}
 	rc = run_cmd(REF_BTRFS " check '%s' >/dev/null 2>&1", im.paths[0]);
 	ok(rc != 0, "interrupted: the reference check refuses it (exit %d)",
 	   rc);
-	why = kernel_unavailable();
+	why = kernel_unavailable(0);
 	if (why) {
-		skip("interrupted", why);
+		skip("interrupted: %s", why);
 		return;
 	}
 	rc = run_cmd("m='%s/mnt'; mkdir -p $m; "
@@ -841,7 +751,7 @@ static void test_stale_mirror(const char *tmp)
 	int ret;
 
 	if (!have_reference()) {
-		skip("stale mirror", "no reference mkfs.btrfs");
+		skip("stale mirror: no reference mkfs.btrfs");
 		return;
 	}
 	if (images_create(&im, tmp, 1, MiB(300)) ||
