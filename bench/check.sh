@@ -29,49 +29,24 @@ img=${1:-${BENCH_IMG:-/var/tmp/btrfs-bench/dump-tree.img}}
 ours=${BTRFS_BIN:-$top/btrfs}
 ref=${REF_BIN:-/bin/btrfs}
 runs=${RUNS:-5}
-timer=/usr/bin/time
 
-die() {
-	echo "check.sh: $*" >&2
-	exit 1
-}
+# shellcheck source=bench/lib.sh
+. "$top/bench/lib.sh"
 
 # timed OUTFILE PROGRAM ARGS...: one run, appends "seconds kib" to OUTFILE
 timed() {
-	local out=$1 tmp rc=0
+	local out=$1
 
 	shift
-	tmp=$(mktemp)
-	"$timer" -f '%e %M' -o "$tmp" "$@" "$img" >/dev/null 2>&1 || rc=$?
-	if [ "$rc" != 0 ]; then
-		rm -f "$tmp"
-		die "exit code $rc from: $* $img"
-	fi
-	tail -n1 "$tmp" >>"$out"
-	rm -f "$tmp"
-}
-
-# median FILE COLUMN
-median() {
-	sort -g -k"$2","$2" "$1" | awk -v c="$2" '{ v[NR] = $c }
-		END { if (NR % 2) print v[(NR + 1) / 2];
-		      else printf "%g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+	timed_run "$out" "$@" "$img"
 }
 
 report() {
 	local d=$1 side
 
-	printf '%-16s %10s %14s\n' side 'time (s)' 'peak RSS (KiB)'
-	for side in ours original lowmem; do
-		printf '%-16s %10s %14s\n' "$side" "$(median "$d/$side" 1)" \
-			"$(median "$d/$side" 2)"
-	done
+	side_table 16 ours "$d/ours" original "$d/original" lowmem "$d/lowmem"
 	for side in original lowmem; do
-		awk -v ot="$(median "$d/ours" 1)" -v rt="$(median "$d/$side" 1)" \
-		    -v om="$(median "$d/ours" 2)" -v rm="$(median "$d/$side" 2)" \
-		    -v s="$side" 'BEGIN {
-			printf "ratio ours/%s: time %.2f, peak RSS %.2f\n", s,
-			       (rt > 0 ? ot / rt : 0), (rm > 0 ? om / rm : 0) }'
+		ratio_line "$side" "$d/ours" "$d/$side"
 	done
 }
 
@@ -80,7 +55,7 @@ results=
 main() {
 	local i
 
-	[ -x "$timer" ] || die "$timer is missing (Debian package: time)"
+	require_timer
 	[ -x "$ours" ] || die "no $ours; set BTRFS_BIN"
 	[ -x "$ref" ] || die "no reference $ref"
 	if [ ! -f "$img.done" ]; then

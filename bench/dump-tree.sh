@@ -33,12 +33,9 @@ ref=${REF_BIN:-/bin/btrfs}
 runs=${RUNS:-5}
 nfiles=${NFILES:-300000}
 ref_mkfs=/sbin/mkfs.btrfs
-timer=/usr/bin/time
 
-die() {
-	echo "dump-tree.sh: $*" >&2
-	exit 1
-}
+# shellcheck source=bench/lib.sh
+. "$top/bench/lib.sh"
 
 # Writes the tree into mount point $1 with the kernel: subvolume "data"
 # with most files, subvolume "small" snapshotted twice with changes between.
@@ -145,42 +142,21 @@ build_image() {
 
 # One timed run: appends "seconds kib" of "$@" to file $1.
 timed() {
-	local out=$1 tmp
+	local out=$1
 
 	shift
-	tmp=$(mktemp)
 	# shellcheck disable=SC2086 # DUMP_ARGS is a list of words
-	if ! "$timer" -f '%e %M' -o "$tmp" "$@" inspect-internal dump-tree \
-		$DUMP_ARGS "$img" >/dev/null 2>&1; then
-		rm -f "$tmp"
-		die "failed: $* inspect-internal dump-tree $DUMP_ARGS $img"
-	fi
-	tail -n1 "$tmp" >>"$out"
-	rm -f "$tmp"
-}
-
-# Median of column $2 of file $1.
-median() {
-	sort -g -k"$2","$2" "$1" | awk -v c="$2" '{ v[NR] = $c }
-		END { if (NR % 2) print v[(NR + 1) / 2];
-		      else printf "%g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+	timed_run "$out" "$@" inspect-internal dump-tree $DUMP_ARGS "$img"
 }
 
 report() {
-	local o=$1 r=$2 ot orss rt rrss
-
-	ot=$(median "$o" 1); orss=$(median "$o" 2)
-	rt=$(median "$r" 1); rrss=$(median "$r" 2)
-	printf '%-10s %10s %14s\n' side 'time (s)' 'peak RSS (KiB)'
-	printf '%-10s %10s %14s\n' ours "$ot" "$orss" reference "$rt" "$rrss"
-	awk -v ot="$ot" -v rt="$rt" -v om="$orss" -v rm="$rrss" 'BEGIN {
-		printf "ratio ours/reference: time %.2f, peak RSS %.2f\n",
-		       (rt > 0 ? ot / rt : 0), (rm > 0 ? om / rm : 0) }'
+	side_table 10 ours "$1" reference "$2"
+	ratio_line reference "$1" "$2"
 }
 
 main() {
 	DUMP_ARGS=${DUMP_ARGS:-}
-	[ -x "$timer" ] || die "$timer is missing (Debian package: time)"
+	require_timer
 	[ -x "$ours" ] || die "no $ours; set BTRFS_BIN (BTRFS_BIN=$ref compares the reference with itself)"
 	[ -x "$ref" ] || die "no reference $ref"
 	if [ ! -f "$img.done" ]; then

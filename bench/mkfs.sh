@@ -29,12 +29,9 @@ dir=${1:-${BENCH_DIR:-/var/tmp/btrfs-bench/mkfs}}
 ours=${MKFS_BIN:-$top/mkfs.btrfs}
 ref=${REF_MKFS:-/sbin/mkfs.btrfs}
 runs=${RUNS:-5}
-timer=/usr/bin/time
 
-die() {
-	echo "mkfs.sh: $*" >&2
-	exit 1
-}
+# shellcheck source=bench/lib.sh
+. "$top/bench/lib.sh"
 
 # fresh SIZE N: N new empty sparse files in $dir, names on stdout
 fresh() {
@@ -50,27 +47,12 @@ fresh() {
 # timed OUTFILE SIZE N PROGRAM ARGS...: one run on fresh files, appends
 # "seconds kib" to OUTFILE
 timed() {
-	local out=$1 size=$2 n=$3 tmp rc=0 files
+	local out=$1 size=$2 n=$3 files
 
 	shift 3
 	mapfile -t files < <(fresh "$size" "$n")
 	sync
-	tmp=$(mktemp)
-	"$timer" -f '%e %M' -o "$tmp" "$@" -q -f -K "${files[@]}" \
-		>/dev/null 2>&1 || rc=$?
-	if [ "$rc" != 0 ]; then
-		rm -f "$tmp"
-		die "exit code $rc from: $* ${files[*]}"
-	fi
-	tail -n1 "$tmp" >>"$out"
-	rm -f "$tmp"
-}
-
-# median FILE COLUMN
-median() {
-	sort -g -k"$2","$2" "$1" | awk -v c="$2" '{ v[NR] = $c }
-		END { if (NR % 2) print v[(NR + 1) / 2];
-		      else printf "%g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+	timed_run "$out" "$@" -q -f -K "${files[@]}"
 }
 
 # bench_case NAME SIZE N OPTIONS...: alternate RUNS runs of each side
@@ -86,22 +68,16 @@ bench_case() {
 		timed "$res/ref" "$size" "$n" "$ref" "$@"
 	done
 	echo "case $name: $n x $size sparse, options: ${*:-(defaults)}"
-	printf '%-12s %10s %14s\n' side 'time (s)' 'peak RSS (KiB)'
-	printf '%-12s %10s %14s\n' ours "$(median "$res/ours" 1)" \
-		"$(median "$res/ours" 2)"
-	printf '%-12s %10s %14s\n' reference "$(median "$res/ref" 1)" \
-		"$(median "$res/ref" 2)"
-	awk -v ot="$(median "$res/ours" 1)" -v rt="$(median "$res/ref" 1)" \
-	    -v om="$(median "$res/ours" 2)" -v rm="$(median "$res/ref" 2)" \
-	    'BEGIN { printf "ratio ours/reference: time %.2f, peak RSS %.2f\n\n",
-		     (rt > 0 ? ot / rt : 0), (rm > 0 ? om / rm : 0) }'
+	side_table 12 ours "$res/ours" reference "$res/ref"
+	ratio_line reference "$res/ours" "$res/ref"
+	echo
 	rm -rf "$res"
 }
 
 main() {
 	[ -x "$ours" ] || die "our mkfs.btrfs not found: $ours (set MKFS_BIN)"
 	[ -x "$ref" ] || die "reference not found: $ref (set REF_MKFS)"
-	[ -x "$timer" ] || die "$timer missing (Debian package 'time')"
+	require_timer
 	mkdir -p "$dir"
 	trap 'rm -f "$dir"/dev[0-9]*.img' EXIT
 	bench_case 1tib 1T 1

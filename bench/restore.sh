@@ -41,12 +41,9 @@ runs=${RUNS:-5}
 data_mb=${DATA_MB:-1024}
 out=${OUT_DIR:-$(dirname "$img")/restore-out}
 ref_mkfs=/sbin/mkfs.btrfs
-timer=/usr/bin/time
 
-die() {
-	echo "restore.sh: $*" >&2
-	exit 1
-}
+# shellcheck source=bench/lib.sh
+. "$top/bench/lib.sh"
 
 # Incompressible files in $1/plain: $2 MiB in all.
 populate_plain() {
@@ -137,38 +134,17 @@ fresh_out() {
 
 # One timed run: appends "seconds kib" of "$@" to file $1.
 timed() {
-	local res=$1 tmp
+	local res=$1
 
 	shift
 	fresh_out
-	tmp=$(mktemp)
 	# shellcheck disable=SC2086 # RESTORE_ARGS is a list of words
-	if ! "$timer" -f '%e %M' -o "$tmp" "$@" restore $RESTORE_ARGS \
-		"$img" "$out" >/dev/null 2>&1; then
-		rm -f "$tmp"
-		die "failed: $* restore $RESTORE_ARGS $img $out"
-	fi
-	tail -n1 "$tmp" >>"$res"
-	rm -f "$tmp"
-}
-
-# Median of column $2 of file $1.
-median() {
-	sort -g -k"$2","$2" "$1" | awk -v c="$2" '{ v[NR] = $c }
-		END { if (NR % 2) print v[(NR + 1) / 2];
-		      else printf "%g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+	timed_run "$res" "$@" restore $RESTORE_ARGS "$img" "$out"
 }
 
 report() {
-	local o=$1 r=$2 ot orss rt rrss
-
-	ot=$(median "$o" 1); orss=$(median "$o" 2)
-	rt=$(median "$r" 1); rrss=$(median "$r" 2)
-	printf '%-10s %10s %14s\n' side 'time (s)' 'peak RSS (KiB)'
-	printf '%-10s %10s %14s\n' ours "$ot" "$orss" reference "$rt" "$rrss"
-	awk -v ot="$ot" -v rt="$rt" -v om="$orss" -v rm="$rrss" 'BEGIN {
-		printf "ratio ours/reference: time %.2f, peak RSS %.2f\n",
-		       (rt > 0 ? ot / rt : 0), (rm > 0 ? om / rm : 0) }'
+	side_table 10 ours "$1" reference "$2"
+	ratio_line reference "$1" "$2"
 }
 
 # Both sides must restore the same files: compare content checksums.
@@ -189,7 +165,7 @@ main() {
 	# results is global: the EXIT trap runs after main returns
 
 	RESTORE_ARGS=${RESTORE_ARGS:-}
-	[ -x "$timer" ] || die "$timer is missing (Debian package: time)"
+	require_timer
 	[ -x "$ours" ] || die "no $ours; set BTRFS_BIN"
 	[ -x "$ref" ] || die "no reference $ref"
 	if [ ! -f "$img.done" ]; then
