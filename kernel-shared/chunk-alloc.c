@@ -643,12 +643,8 @@ static int update_dev_item(struct btrfs_trans_handle *trans,
 
 	if (!path)
 		return -ENOMEM;
-	ret = btrfs_search_slot(trans, root, &key, path, 0, 1);
-	if (ret > 0)
-		ret = -EUCLEAN;
-	if (!ret && btrfs_item_size(path->nodes[0], path->slots[0]) <
-		    sizeof(*item))
-		ret = -EUCLEAN;
+	ret = btrfs_search_existing_item(trans, root, &key, path, 0,
+					 sizeof(*item));
 	if (!ret) {
 		item = btrfs_item_ptr(path->nodes[0], path->slots[0],
 				      struct btrfs_dev_item);

@@ -836,6 +836,27 @@ static void first_key_of(const struct extent_buffer *eb, struct btrfs_key *key)
 		btrfs_first_key_to_cpu(eb, key);
 }
 
+struct extent_buffer *btrfs_alloc_tree_block_copy(
+				struct btrfs_trans_handle *trans,
+				struct btrfs_root *root,
+				const struct btrfs_key *ins,
+				const struct extent_buffer *buf)
+{
+	struct extent_buffer *copy;
+	struct btrfs_key first;
+
+	first_key_of(buf, &first);
+	copy = btrfs_alloc_reserved_tree_block(trans, root, ins,
+					       btrfs_header_level(buf), &first);
+	if (IS_ERR(copy))
+		return copy;
+	memcpy(copy->data + sizeof(struct btrfs_header),
+	       buf->data + sizeof(struct btrfs_header),
+	       buf->len - sizeof(struct btrfs_header));
+	btrfs_set_header_nritems(copy, btrfs_header_nritems(buf));
+	return copy;
+}
+
 /* Make @eb the root node of @root (takes the caller's reference). */
 static int set_root_node(struct btrfs_trans_handle *trans,
 			 struct btrfs_root *root, struct extent_buffer *eb)
@@ -853,9 +874,7 @@ int btrfs_cow_block(struct btrfs_trans_handle *trans, struct btrfs_root *root,
 		    const struct btrfs_key *ins)
 {
 	struct btrfs_fs_info *fs_info = root->fs_info;
-	int level = btrfs_header_level(buf);
 	struct extent_buffer *cow;
-	struct btrfs_key first;
 	bool last_ref;
 	u64 flags;
 	int ret;
@@ -865,14 +884,9 @@ int btrfs_cow_block(struct btrfs_trans_handle *trans, struct btrfs_root *root,
 		btrfs_free_reserved_extent(fs_info, ins->objectid, ins->offset);
 		return ret;
 	}
-	first_key_of(buf, &first);
-	cow = btrfs_alloc_reserved_tree_block(trans, root, ins, level, &first);
+	cow = btrfs_alloc_tree_block_copy(trans, root, ins, buf);
 	if (IS_ERR(cow))
 		return (int)PTR_ERR(cow);
-	memcpy(cow->data + sizeof(struct btrfs_header),
-	       buf->data + sizeof(struct btrfs_header),
-	       buf->len - sizeof(struct btrfs_header));
-	btrfs_set_header_nritems(cow, btrfs_header_nritems(buf));
 	flags = btrfs_header_flags(cow);
 	btrfs_set_header_flags(cow, flags & ~(BTRFS_HEADER_FLAG_WRITTEN |
 					      BTRFS_HEADER_FLAG_RELOC));
@@ -1600,6 +1614,21 @@ int btrfs_insert_item(struct btrfs_trans_handle *trans, struct btrfs_root *root,
 							       path->slots[0])),
 				    size);
 	btrfs_free_path(path);
+	return ret;
+}
+
+int btrfs_search_existing_item(struct btrfs_trans_handle *trans,
+			       struct btrfs_root *root,
+			       const struct btrfs_key *key,
+			       struct btrfs_path *path, int ins_len,
+			       u32 min_size)
+{
+	int ret = btrfs_search_slot(trans, root, key, path, ins_len, 1);
+
+	if (ret > 0)
+		return -EUCLEAN;
+	if (!ret && btrfs_item_size(path->nodes[0], path->slots[0]) < min_size)
+		return -EUCLEAN;
 	return ret;
 }
 

@@ -347,6 +347,18 @@ int btrfs_cow_block(struct btrfs_trans_handle *trans, struct btrfs_root *root,
 		    const struct btrfs_key *ins);
 
 /*
+ * A new tree block of @root in the reserved extent @ins (its header as
+ * btrfs_alloc_reserved_tree_block() writes it, with @buf's level and first
+ * key) holding a copy of @buf's items or pointers.  One reference, or
+ * ERR_PTR.  References to what the copy points at are the caller's.
+ */
+struct extent_buffer *btrfs_alloc_tree_block_copy(
+				struct btrfs_trans_handle *trans,
+				struct btrfs_root *root,
+				const struct btrfs_key *ins,
+				const struct extent_buffer *buf);
+
+/*
  * Insert @nr empty items with sorted @keys and data @sizes at the place
  * the keys belong; path->nodes[0] / slots[0] point at the first one.
  * 0, -EEXIST (the first key exists), -EOVERFLOW (too big for a leaf), <0.
@@ -367,6 +379,18 @@ static inline int btrfs_insert_empty_item(struct btrfs_trans_handle *trans,
 /* Insert one item with @size bytes of @data. 0, -EEXIST, <0. */
 int btrfs_insert_item(struct btrfs_trans_handle *trans, struct btrfs_root *root,
 		      const struct btrfs_key *key, const void *data, u32 size);
+
+/*
+ * Search with COW for the item that must exist at exactly @key, to change
+ * it in place (@ins_len 0) or delete it (@ins_len -1).  0 with the path at
+ * it; -EUCLEAN when it is missing or has fewer than @min_size bytes; <0
+ * when the search fails.
+ */
+int btrfs_search_existing_item(struct btrfs_trans_handle *trans,
+			       struct btrfs_root *root,
+			       const struct btrfs_key *key,
+			       struct btrfs_path *path, int ins_len,
+			       u32 min_size);
 
 /*
  * Delete @nr items from @slot of path->nodes[0] (a path searched with

@@ -970,9 +970,7 @@ static int drop_keyed_ref(struct btrfs_trans_handle *trans, u64 bytenr,
 	path = btrfs_alloc_path();
 	if (!path)
 		return -ENOMEM;
-	ret = btrfs_search_slot(trans, root, &key, path, -1, 1);
-	if (ret > 0)
-		ret = -EUCLEAN;
+	ret = btrfs_search_existing_item(trans, root, &key, path, -1, 0);
 	if (ret)
 		goto out;
 	count = keyed_count(path, w->type);
@@ -1510,9 +1508,8 @@ static int write_block_group_item(struct btrfs_trans_handle *trans,
 
 	if (!path)
 		return -ENOMEM;
-	ret = btrfs_search_slot(trans, root, &key, path, 0, 1);
-	if (ret > 0)
-		ret = -EUCLEAN;
+	ret = btrfs_search_existing_item(trans, root, &key, path, 0,
+					 sizeof(*item));
 	if (!ret) {
 		item = btrfs_item_ptr(path->nodes[0], path->slots[0],
 				      struct btrfs_block_group_item);

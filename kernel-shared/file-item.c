@@ -128,6 +128,29 @@ static int csum_search(struct btrfs_root *root, u64 bytenr,
 	return ret < 0 ? ret : 0;
 }
 
+/*
+ * The csum item @path points at, going on to the next leaf when the path
+ * is past the end of one: 0 with its key in @key when it starts before
+ * @end, 1 when there is no such item, <0 on errors.
+ */
+static int csum_item_before(struct btrfs_root *root, struct btrfs_path *path,
+			    u64 end, struct btrfs_key *key)
+{
+	int ret;
+
+	while (!path->nodes[0] ||
+	       path->slots[0] >= (int)btrfs_header_nritems(path->nodes[0])) {
+		ret = btrfs_next_leaf(root, path);
+		if (ret)
+			return ret;
+	}
+	btrfs_item_key_to_cpu(path->nodes[0], key, path->slots[0]);
+	if (key->objectid != BTRFS_EXTENT_CSUM_OBJECTID ||
+	    key->type != BTRFS_EXTENT_CSUM_KEY || key->offset >= end)
+		return 1;
+	return 0;
+}
+
 int btrfs_lookup_data_csums(struct btrfs_fs_info *fs_info, u64 bytenr, u64 len,
 			    u8 *csums, u8 *have)
 {
@@ -148,20 +171,13 @@ int btrfs_lookup_data_csums(struct btrfs_fs_info *fs_info, u64 bytenr, u64 len,
 		return -ENOMEM;
 	ret = csum_search(root, bytenr, path);
 	while (ret == 0) {
-		struct extent_buffer *leaf = path->nodes[0];
 		struct btrfs_key key;
 
-		if (!leaf ||
-		    path->slots[0] >= (int)btrfs_header_nritems(leaf)) {
-			ret = btrfs_next_leaf(root, path);
-			continue;
-		}
-		btrfs_item_key_to_cpu(leaf, &key, path->slots[0]);
-		if (key.objectid != BTRFS_EXTENT_CSUM_OBJECTID ||
-		    key.type != BTRFS_EXTENT_CSUM_KEY || key.offset >= end)
+		ret = csum_item_before(root, path, end, &key);
+		if (ret)
 			break;
-		found += copy_csums(fs_info, leaf, path->slots[0], key.offset,
-				    bytenr, end, csums, have);
+		found += copy_csums(fs_info, path->nodes[0], path->slots[0],
+				    key.offset, bytenr, end, csums, have);
 		path->slots[0]++;
 	}
 	btrfs_free_path(path);
@@ -284,19 +300,13 @@ static int collect_csum_items(struct btrfs_fs_info *fs_info, u64 bytenr,
 		return -ENOMEM;
 	ret = csum_search(root, bytenr, path);
 	while (ret == 0) {
-		struct extent_buffer *leaf = path->nodes[0];
 		struct btrfs_key key;
 		u64 covered;
 
-		if (path->slots[0] >= (int)btrfs_header_nritems(leaf)) {
-			ret = btrfs_next_leaf(root, path);
-			continue;
-		}
-		btrfs_item_key_to_cpu(leaf, &key, path->slots[0]);
-		if (key.objectid != BTRFS_EXTENT_CSUM_OBJECTID ||
-		    key.type != BTRFS_EXTENT_CSUM_KEY || key.offset >= end)
+		ret = csum_item_before(root, path, end, &key);
+		if (ret)
 			break;
-		covered = btrfs_item_size(leaf, path->slots[0]) /
+		covered = btrfs_item_size(path->nodes[0], path->slots[0]) /
 			  fs_info->csum_size * (u64)fs_info->sectorsize;
 		if (key.offset + covered > bytenr) {
 			if (*nr == cap) {
@@ -351,9 +361,7 @@ static int cut_csum_item(struct btrfs_trans_handle *trans, u64 start,
 
 	if (!path)
 		return -ENOMEM;
-	ret = btrfs_search_slot(trans, root, &key, path, -1, 1);
-	if (ret > 0)
-		ret = -EUCLEAN;
+	ret = btrfs_search_existing_item(trans, root, &key, path, -1, 0);
 	if (ret)
 		goto out;
 	size = btrfs_item_size(path->nodes[0], path->slots[0]);

@@ -21,7 +21,7 @@ static bool is_subvol_tree(u64 objectid)
 		objectid <= BTRFS_LAST_FREE_OBJECTID);
 }
 
-static void set_stack_time_now(struct btrfs_timespec *ts)
+void btrfs_set_stack_time_now(struct btrfs_timespec *ts)
 {
 	struct timespec now;
 
@@ -48,7 +48,7 @@ static void fill_new_root_item(struct btrfs_trans_handle *trans,
 		btrfs_set_stack_root_dirid(item, BTRFS_FIRST_FREE_OBJECTID);
 	if (is_subvol_tree(objectid)) {
 		uuid_generate(item->uuid);
-		set_stack_time_now(&item->ctime);
+		btrfs_set_stack_time_now(&item->ctime);
 		item->otime = item->ctime;
 	}
 }
@@ -116,7 +116,7 @@ int btrfs_make_root_dir(struct btrfs_trans_handle *trans,
 	btrfs_set_stack_inode_nbytes(&item, nbytes);
 	btrfs_set_stack_inode_nlink(&item, 1);
 	btrfs_set_stack_inode_mode(&item, 040755);
-	set_stack_time_now(&item.atime);
+	btrfs_set_stack_time_now(&item.atime);
 	item.ctime = item.atime;
 	item.mtime = item.atime;
 	item.otime = item.atime;

@@ -10,6 +10,9 @@
 
 #include "kernel-shared/ctree.h"
 
+/* Set @ts (in a stack item) to the current time. */
+void btrfs_set_stack_time_now(struct btrfs_timespec *ts);
+
 /*
  * Create the empty tree @objectid: a new leaf owned by it and its
  * ROOT_ITEM (offset 0) in the root tree, with the kernel's fields:

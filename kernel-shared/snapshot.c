@@ -8,7 +8,6 @@
 #include "common/csum.h"
 
 #include <stdlib.h>
-#include <time.h>
 #include <uuid/uuid.h>
 
 #include "kernel-shared/dir-item.h"
@@ -24,27 +23,17 @@ int btrfs_copy_root(struct btrfs_trans_handle *trans,
 		    struct extent_buffer **cow_ret)
 {
 	struct btrfs_fs_info *fs_info = trans->fs_info;
-	int level = btrfs_header_level(buf);
 	struct extent_buffer *cow;
-	struct btrfs_key ins, first;
+	struct btrfs_key ins;
 	int ret;
 
-	if (btrfs_header_nritems(buf) == 0)
-		memset(&first, 0, sizeof(first));
-	else
-		btrfs_first_key_to_cpu(buf, &first);
 	ret = btrfs_reserve_extent(trans, new_root, fs_info->nodesize, 0,
 				   buf->start, &ins, false);
 	if (ret)
 		return ret;
-	cow = btrfs_alloc_reserved_tree_block(trans, new_root, &ins, level,
-					      &first);
+	cow = btrfs_alloc_tree_block_copy(trans, new_root, &ins, buf);
 	if (IS_ERR(cow))
 		return (int)PTR_ERR(cow);
-	memcpy(cow->data + sizeof(struct btrfs_header),
-	       buf->data + sizeof(struct btrfs_header),
-	       buf->len - sizeof(struct btrfs_header));
-	btrfs_set_header_nritems(cow, btrfs_header_nritems(buf));
 	ret = btrfs_inc_ref(trans, new_root, cow, false);
 	if (ret) {
 		free_extent_buffer(cow);
@@ -160,15 +149,6 @@ static int insert_root_ref(struct btrfs_trans_handle *trans, u64 objectid,
 	return ret;
 }
 
-static void set_now(struct btrfs_timespec *ts)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_REALTIME, &now);
-	btrfs_set_stack_timespec_sec(ts, (u64)now.tv_sec);
-	btrfs_set_stack_timespec_nsec(ts, (u32)now.tv_nsec);
-}
-
 /* The directory got an entry of @name_len bytes: size, times, transid. */
 static int update_parent_dir(struct btrfs_trans_handle *trans,
 			     struct btrfs_root *root, u64 dir, u16 name_len)
@@ -192,7 +172,7 @@ static int update_parent_dir(struct btrfs_trans_handle *trans,
 		goto out;
 	leaf = path->nodes[0];
 	ii = btrfs_item_ptr(leaf, path->slots[0], struct btrfs_inode_item);
-	set_now(&now);
+	btrfs_set_stack_time_now(&now);
 	btrfs_set_inode_size(leaf, ii, btrfs_inode_size(leaf, ii) +
 				       2ULL * name_len);
 	btrfs_set_inode_transid(leaf, ii, trans->transid);
@@ -234,7 +214,7 @@ static void init_snapshot_item(struct btrfs_trans_handle *trans,
 		btrfs_set_stack_root_stransid(item, 0);
 		btrfs_set_stack_root_rtransid(item, 0);
 	}
-	set_now(&item->otime);
+	btrfs_set_stack_time_now(&item->otime);
 	btrfs_set_stack_root_otransid(item, trans->transid);
 	btrfs_set_stack_root_refs(item, 1);
 }

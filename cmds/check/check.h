@@ -241,6 +241,9 @@ struct check_ranges {
  */
 int check_ranges_add(struct check_ranges *rs, u64 start, u64 end);
 
+/* Append [@start, @end) as a range of its own, in any order.  0, -ENOMEM. */
+int check_ranges_append(struct check_ranges *rs, u64 start, u64 end);
+
 /*
  * The gaps between the extent items (a metadata item covers one node)
  * inside the block group [@start, @end), into *@gaps (filled only on

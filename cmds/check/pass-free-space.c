@@ -28,6 +28,11 @@ int check_ranges_add(struct check_ranges *rs, u64 start, u64 end)
 		rs->r[rs->nr - 1].end = end;
 		return 0;
 	}
+	return check_ranges_append(rs, start, end);
+}
+
+int check_ranges_append(struct check_ranges *rs, u64 start, u64 end)
+{
 	if (rs->nr == rs->cap) {
 		size_t n = rs->cap ? rs->cap * 2 : 256;
 		void *p = realloc(rs->r, n * sizeof(*rs->r));

@@ -222,23 +222,10 @@ static int add_bitmap_offset(struct v1_cache *c, u64 offset)
 /* Append a recorded range; entries come in any order, sorted later. */
 static int add_found(struct v1_cache *c, u64 start, u64 end)
 {
-	struct check_ranges *rs = &c->found;
-
 	if (c->total + (end - start) < c->total)
 		c->total_overflow = true;
 	c->total += end - start;
-	if (rs->nr == rs->cap) {
-		size_t n = rs->cap ? rs->cap * 2 : 64;
-		void *p = realloc(rs->r, n * sizeof(*rs->r));
-
-		if (!p)
-			return -ENOMEM;
-		rs->r = p;
-		rs->cap = n;
-	}
-	rs->r[rs->nr].start = start;
-	rs->r[rs->nr++].end = end;
-	return 0;
+	return check_ranges_append(&c->found, start, end);
 }
 
 /*
@@ -334,8 +321,8 @@ static int cmp_range(const void *a, const void *b)
 	return 0;
 }
 
-static void report_diff(struct v1_cache *c, u64 start, u64 end,
-			const char *what, int *nr)
+/* A finding about the contents of the cache of @c's group. */
+static struct check_finding wrong_content(const struct v1_cache *c)
 {
 	struct check_finding f = {
 		.code = CHECK_FREE_SPACE_WRONG,
@@ -344,6 +331,14 @@ static void report_diff(struct v1_cache *c, u64 start, u64 end,
 		.key = c->hkey,
 		.bytenr = c->bg_start,
 	};
+
+	return f;
+}
+
+static void report_diff(struct v1_cache *c, u64 start, u64 end,
+			const char *what, int *nr)
+{
+	struct check_finding f = wrong_content(c);
 
 	if (++*nr > MAX_DIFFS)
 		return;
@@ -641,13 +636,7 @@ static int verify_cache(struct v1_cache *c, u64 size)
 	}
 	free(want.r);
 	if (nr_diffs > MAX_DIFFS) {
-		struct check_finding f = {
-			.code = CHECK_FREE_SPACE_WRONG,
-			.root = BTRFS_ROOT_TREE_OBJECTID,
-			.inode = c->ino,
-			.key = c->hkey,
-			.bytenr = c->bg_start,
-		};
+		struct check_finding f = wrong_content(c);
 
 		check_report(c->ctx, &f,
 			     "space cache of block group %llu: %d more differences",
