@@ -2,7 +2,7 @@
 # shellcheck shell=bash
 #
 # Sourced by the bench/*.sh scripts that time ours against the reference:
-# runs timed by /usr/bin/time, medians of the runs and the ours/reference
+# timed runs (wall clock and /usr/bin/time for the peak RSS), medians of the runs and the ours/reference
 # lines of the report.  A result file holds one "seconds kib" line per run.
 
 timer=/usr/bin/time
@@ -18,19 +18,25 @@ require_timer() {
 }
 
 # timed_run OUTFILE PROGRAM ARGS...: one run, its output thrown away;
-# appends "seconds kib" (wall time, peak RSS) to OUTFILE.  A failing run
-# stops the benchmark: timing a failure means nothing.
+# appends "seconds kib" (wall time, peak RSS) to OUTFILE.  The wall time
+# comes from the shell's microsecond clock around the run (/usr/bin/time
+# only has 10 ms steps, too coarse for runs of a few ms), the peak RSS
+# from /usr/bin/time.  A failing run stops the benchmark: timing a failure
+# means nothing.
 timed_run() {
-	local out=$1 tmp rc=0
+	local out=$1 tmp rc=0 t0 t1
 
 	shift
 	tmp=$(mktemp)
-	"$timer" -f '%e %M' -o "$tmp" "$@" >/dev/null 2>&1 || rc=$?
+	t0=${EPOCHREALTIME/,/.}
+	"$timer" -f '%M' -o "$tmp" "$@" >/dev/null 2>&1 || rc=$?
+	t1=${EPOCHREALTIME/,/.}
 	if [ "$rc" != 0 ]; then
 		rm -f "$tmp"
 		die "exit code $rc from: $*"
 	fi
-	tail -n1 "$tmp" >>"$out"
+	LC_ALL=C awk -v a="$t0" -v b="$t1" -v m="$(tail -n1 "$tmp")" \
+		'BEGIN { printf "%.4f %s\n", b - a, m }' >>"$out"
 	rm -f "$tmp"
 }
 
