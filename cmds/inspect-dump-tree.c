@@ -15,6 +15,7 @@
 
 #include "cmds/commands.h"
 #include "common/messages.h"
+#include "common/open-error.h"
 #include "common/utils.h"
 #include "kernel-shared/ctree.h"
 #include "kernel-shared/disk-io.h"
@@ -637,25 +638,6 @@ static int dump_trees(struct btrfs_fs_info *fs_info,
 	return ret;
 }
 
-/* Explain why the filesystem could not be opened, in one line. */
-static void report_open_error(const char *device, const struct open_ctree_error *why)
-{
-	const char *what = why->what ? why->what : "filesystem";
-	const char *path = why->path[0] ? why->path : device;
-
-	if (why->super_problem != SUPER_OK)
-		error("%s: no valid btrfs superblock: %s", path,
-		      btrfs_super_problem_str(why->super_problem));
-	else if (why->devid)
-		error("%s: device %llu of the filesystem is missing", device,
-		      (unsigned long long)why->devid);
-	else if (why->bytenr)
-		error("%s: cannot read %s at block %llu: %s", path, what,
-		      (unsigned long long)why->bytenr, strerror(-why->err));
-	else
-		error("%s: cannot open %s: %s", path, what, strerror(-why->err));
-}
-
 /* Name each device the filesystem has but we could not find, on stdout
  * right after the banner where btrfs-progs prints it. */
 static void print_missing_devices(const struct btrfs_fs_info *fs_info)
@@ -688,7 +670,7 @@ static int run_dump_tree(struct dump_tree_opts *opts, char **devices, int nr)
 		args.flags |= OPEN_CTREE_NO_SCAN;
 	ret = open_ctree(&args, &fs_info, &why);
 	if (ret) {
-		report_open_error(devices[0], &why);
+		error_open_ctree(devices[0], &why, NULL, NULL);
 		return 1;
 	}
 	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));

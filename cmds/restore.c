@@ -19,6 +19,7 @@
 #include "cmds/restore-sys.h"
 #include "common/compression.h"
 #include "common/messages.h"
+#include "common/open-error.h"
 #include "common/utils.h"
 #include "kernel-shared/disk-io.h"
 #include "kernel-shared/inode.h"
@@ -231,26 +232,6 @@ static void free_opts(struct restore_opts *opts)
 
 /* ------------------------------------------------------------------ */
 
-static void report_open_error(const char *device,
-			      const struct open_ctree_error *why)
-{
-	const char *what = why->what ? why->what : "filesystem";
-	const char *path = why->path[0] ? why->path : device;
-
-	if (why->super_problem != SUPER_OK)
-		error("%s: no valid btrfs superblock: %s (try -u 1 or -u 2)",
-		      path, btrfs_super_problem_str(why->super_problem));
-	else if (why->devid)
-		error("%s: device %llu of the filesystem is missing", device,
-		      (unsigned long long)why->devid);
-	else if (why->bytenr)
-		error("%s: cannot read %s at block %llu: %s (try -t or -u)",
-		      path, what, (unsigned long long)why->bytenr,
-		      strerror(-why->err));
-	else
-		error("%s: cannot open %s: %s", path, what, strerror(-why->err));
-}
-
 static int refuse_mounted(const struct restore_opts *opts)
 {
 	char where[512];
@@ -285,7 +266,8 @@ static int open_fs(const struct restore_opts *opts,
 	if (opts->noscan)
 		args.flags |= OPEN_CTREE_NO_SCAN;
 	if (open_ctree(&args, fs_info, &why)) {
-		report_open_error(opts->devices[0], &why);
+		error_open_ctree(opts->devices[0], &why, " (try -u 1 or -u 2)",
+				 " (try -t or -u)");
 		return -1;
 	}
 	for (dev = (*fs_info)->fs_devices->devices; dev; dev = dev->next)

@@ -22,6 +22,7 @@
 #include "cmds/check/mounted.h"
 #include "cmds/commands.h"
 #include "common/messages.h"
+#include "common/open-error.h"
 #include "common/utils.h"
 #include "kernel-shared/disk-io.h"
 #include "kernel-shared/volumes.h"
@@ -214,20 +215,7 @@ static bool is_mounted(struct btrfs_fs_info *fs_info, char *where, size_t len)
 static void report_open_error(const char *device,
 			      const struct open_ctree_error *why)
 {
-	const char *what = why->what ? why->what : "filesystem";
-	const char *path = why->path[0] ? why->path : device;
-
-	if (why->super_problem != SUPER_OK)
-		error("%s: no valid btrfs superblock: %s", path,
-		      btrfs_super_problem_str(why->super_problem));
-	else if (why->devid)
-		error("%s: device %llu of the filesystem is missing", device,
-		      (unsigned long long)why->devid);
-	else if (why->bytenr)
-		error("%s: cannot read %s at block %llu: %s", path, what,
-		      (unsigned long long)why->bytenr, strerror(-why->err));
-	else
-		error("%s: cannot open %s: %s", path, what, strerror(-why->err));
+	error_open_ctree(device, why, NULL, NULL);
 	error("cannot open file system");
 }
 

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * One ERROR line explaining why open_ctree() failed, shared by every
+ * command that opens a filesystem.
+ */
+#ifndef BTRFS_COMMON_OPEN_ERROR_H
+#define BTRFS_COMMON_OPEN_ERROR_H
+
+#include "kernel-shared/disk-io.h"
+
+/*
+ * Print why @device (the first path the user gave) could not be opened.
+ * @super_hint and @block_hint (may be NULL) are appended to the line when
+ * no superblock was valid, resp. when a tree block could not be read: a
+ * command names its own options there (" (try -u 1 or -u 2)").
+ */
+void error_open_ctree(const char *device, const struct open_ctree_error *why,
+		      const char *super_hint, const char *block_hint);
+
+#endif
