@@ -522,9 +522,14 @@ EOF
 	copy_image m-many
 	take_manifests "$W/m" "${IMG[@]}"
 	nodesize=$(ref_super_field "${IMG[0]}" nodesize)
-	# a leaf from the middle of the fs tree
+	# a leaf from the middle of the fs tree, among those holding inode
+	# items (a leaf of only DIR_ITEMs is never read: restore walks the
+	# DIR_INDEX keys)
 	run_ref inspect-internal dump-tree -t 5 "${IMG[0]}" |
-		awk '$1 == "leaf" { print $2 }' > "$W/leaves"
+		awk '$1 == "leaf" { leaf = $2 } $1 == "node" { leaf = "" }
+		     /item [0-9]+ key \([0-9]+ INODE_ITEM 0\) / && leaf != "" && leaf != last {
+			print leaf; last = leaf
+		     }' > "$W/leaves"
 	leaf=$(sed -n "$(( $(wc -l < "$W/leaves") / 2 ))p" "$W/leaves")
 	[ -n "$leaf" ]
 	for copy in 1 2; do
