@@ -634,35 +634,41 @@ static void dump_superblock(FILE *out, const struct btrfs_super_block *sb,
 }
 
 /*
- * Read the copy at @bytenr of @fd.  Returns 1 when it was read, 0 when the
+ * Read the copy at @bytenr of @io.  Returns 1 when it was read, 0 when the
  * device ends at or before @bytenr (nothing to show), -1 after reporting a
  * failed or partial read.
  */
-static int read_super_copy(int fd, const char *path, u64 bytenr,
+static int read_super_copy(struct btrfs_io *io, const char *path, u64 bytenr,
 			   struct btrfs_super_block *sb)
 {
-	ssize_t ret;
+	int ret;
 
-	errno = 0;
-	ret = pread(fd, sb, BTRFS_SUPER_INFO_SIZE, (off_t)bytenr);
-	if (ret == BTRFS_SUPER_INFO_SIZE)
-		return 1;
-	if (ret == 0 && errno == 0)
+	/* past the largest file offset: as the reference, an EINVAL read */
+	if (bytenr > (u64)INT64_MAX)
+		ret = -EINVAL;
+	else if (bytenr >= io->size)
 		return 0;
+	else
+		ret = btrfs_io_pread(io, sb, BTRFS_SUPER_INFO_SIZE, bytenr);
+	if (!ret)
+		return 1;
+	/* a partial read: the reference's words for it */
+	if (ret == -ENODATA)
+		ret = 0;
 	error("failed to read the superblock on %s at %llu", path,
 	      (unsigned long long)bytenr);
-	error("error = '%s', errno = %d", strerror(errno), errno);
+	error("error = '%s', errno = %d", strerror(-ret), -ret);
 	return -1;
 }
 
 /* Print the copy at @bytenr.  0, or 1 when the command has to stop. */
-static int dump_copy(const struct dump_super_opts *opts, int fd,
+static int dump_copy(const struct dump_super_opts *opts, struct btrfs_io *io,
 		     const char *path, u64 bytenr)
 {
 	struct btrfs_super_block sb;
 	int ret;
 
-	ret = read_super_copy(fd, path, bytenr, &sb);
+	ret = read_super_copy(io, path, bytenr, &sb);
 	if (ret < 0)
 		return 1;
 	/*
@@ -695,22 +701,30 @@ static int dump_copy(const struct dump_super_opts *opts, int fd,
 static int dump_device(const struct dump_super_opts *opts, const char *path)
 {
 	int nr_copies = opts->all ? BTRFS_SUPER_MIRROR_MAX : 1;
+	struct btrfs_io *io;
 	int ret = 0;
-	int fd;
 	int i;
 
-	fd = open(path, O_RDONLY);
-	if (fd < 0) {
-		error("cannot open %s: %s", path, strerror(errno));
+	ret = btrfs_io_open(path, 0, &io);
+	if (ret == -EISDIR) {
+		/* the reference opens it and fails the read */
+		error("failed to read the superblock on %s at %llu", path,
+		      (unsigned long long)(opts->all ? btrfs_sb_offset(0) :
+					   opts->bytenr));
+		error("error = '%s', errno = %d", strerror(EISDIR), EISDIR);
+		return 1;
+	}
+	if (ret) {
+		error("cannot open %s: %s", path, strerror(-ret));
 		return 1;
 	}
 	for (i = 0; i < nr_copies && !ret; i++) {
-		ret = dump_copy(opts, fd, path,
+		ret = dump_copy(opts, io, path,
 				opts->all ? btrfs_sb_offset(i) : opts->bytenr);
 		if (!ret)
 			fputc('\n', stdout);
 	}
-	close(fd);
+	btrfs_io_close(io);
 	return ret;
 }
 

@@ -14,13 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <blkid.h>
-#include <linux/fs.h>
 
 #include "cmds/mkfs-devices.h"
 #include "common/device-scan.h"
@@ -53,13 +51,14 @@ static bool rdev_is_mounted(dev_t rdev)
 /* Whether block device @path is held exclusively (a mount holds it). */
 static bool bdev_busy(const char *path)
 {
-	int fd = open(path, O_RDONLY | O_EXCL);
+	struct btrfs_io *io;
+	int ret = btrfs_io_open(path, BTRFS_IO_EXCL | BTRFS_IO_NO_FAULTS, &io);
 
-	if (fd >= 0) {
-		close(fd);
+	if (!ret) {
+		btrfs_io_close(io);
 		return false;
 	}
-	return errno == EBUSY;
+	return ret == -EBUSY;
 }
 
 /* Read the first line of sysfs file @path into @buf; 0 or -1. */
@@ -187,35 +186,18 @@ static int check_duplicate(char **paths, int idx, const struct stat *sts)
 	return 0;
 }
 
-/* Open @path for writing; block devices exclusively.  fd or -1. */
-static int open_device(const char *path, const struct stat *st)
+/* Open @path for writing; block devices exclusively.  NULL on error. */
+static struct btrfs_io *open_device(const char *path)
 {
-	int flags = O_RDWR | O_CLOEXEC;
-	int fd;
+	struct btrfs_io *io;
+	int ret = btrfs_io_open(path, BTRFS_IO_WRITE | BTRFS_IO_EXCL, &io);
 
-	if (S_ISBLK(st->st_mode))
-		flags |= O_EXCL;
-	fd = open(path, flags);
-	if (fd < 0 && errno == EBUSY)
+	if (ret == -EBUSY)
 		error("cannot open %s: device busy (mounted or held by another program)",
 		      path);
-	else if (fd < 0)
-		error("cannot open %s: %m", path);
-	return fd;
-}
-
-/* Size in bytes of the opened device or image; 0 and an error if unknown. */
-static uint64_t device_size(int fd, const char *path, const struct stat *st)
-{
-	uint64_t size = 0;
-
-	if (!S_ISBLK(st->st_mode))
-		return st->st_size;
-	if (ioctl(fd, BLKGETSIZE64, &size) < 0) {
-		error("cannot get the size of %s: %m", path);
-		return 0;
-	}
-	return size;
+	else if (ret)
+		error("cannot open %s: %s", path, strerror(-ret));
+	return ret ? NULL : io;
 }
 
 /* Steps of one device before it is opened: exists, kind, twice, mounted. */
@@ -247,12 +229,12 @@ static int prepare_device(const char *path, uint64_t byte_count,
 
 	dev->path = path;
 	dev->is_bdev = S_ISBLK(st->st_mode);
-	dev->fd = open_device(path, st);
-	if (dev->fd < 0)
+	dev->io = open_device(path);
+	if (!dev->io)
 		return -1;
-	dev->size = device_size(dev->fd, path, st);
-	if (!dev->size && S_ISBLK(st->st_mode))
-		return -1;
+	dev->size = dev->io->size;
+	dev->dev_major = dev->io->dev_major;
+	dev->dev_minor = dev->io->dev_minor;
 	if (byte_count) {
 		if (byte_count > dev->size) {
 			error("%s is smaller than the requested size: %s (%llu bytes) available, -b asks for %s (%llu bytes)",
@@ -279,7 +261,7 @@ int mkfs_open_devices(char **paths, int nr, bool force, uint64_t byte_count,
 		return -1;
 	}
 	for (i = 0; i < nr; i++)
-		devs[i].fd = -1;
+		devs[i].io = NULL;
 	for (i = 0; i < nr && !ret; i++)
 		ret = check_device(paths, i, force, sts);
 	for (i = 0; i < nr && !ret; i++)
@@ -290,34 +272,42 @@ int mkfs_open_devices(char **paths, int nr, bool force, uint64_t byte_count,
 	return ret;
 }
 
-void mkfs_close_devices(struct mkfs_device *devs, int nr)
+int mkfs_close_devices(struct mkfs_device *devs, int nr)
 {
-	int i;
+	int i, ret = 0;
 
 	for (i = 0; i < nr; i++) {
-		if (devs[i].fd >= 0)
-			close(devs[i].fd);
-		devs[i].fd = -1;
+		if (devs[i].io) {
+			int err = btrfs_io_close(devs[i].io);
+
+			if (err && !ret) {
+				error("closing %s failed: %s", devs[i].path,
+				      strerror(-err));
+				ret = -1;
+			}
+		}
+		devs[i].io = NULL;
 	}
+	return ret;
 }
 
 /*
- * Read queue attribute @attr of the disk holding block device @fd (a
+ * Read queue attribute @attr of the disk holding block device @io (a
  * partition's own directory has no queue/, its parent has).
  */
-static int read_queue_attr(int fd, const char *attr, char *buf, size_t size)
+static int read_queue_attr(const struct mkfs_device *dev, const char *attr,
+			   char *buf, size_t size)
 {
 	char path[128];
-	struct stat st;
 
-	if (fstat(fd, &st) || !S_ISBLK(st.st_mode))
+	if (!dev->is_bdev)
 		return -1;
 	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/queue/%s",
-		 major(st.st_rdev), minor(st.st_rdev), attr);
+		 dev->dev_major, dev->dev_minor, attr);
 	if (!read_sysfs(path, buf, size))
 		return 0;
 	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/../queue/%s",
-		 major(st.st_rdev), minor(st.st_rdev), attr);
+		 dev->dev_major, dev->dev_minor, attr);
 	return read_sysfs(path, buf, size);
 }
 
@@ -327,7 +317,7 @@ bool mkfs_any_ssd(const struct mkfs_device *devs, int nr)
 	int i;
 
 	for (i = 0; i < nr; i++)
-		if (!read_queue_attr(devs[i].fd, "rotational", buf,
+		if (!read_queue_attr(&devs[i], "rotational", buf,
 				     sizeof(buf)) && strcmp(buf, "0") == 0)
 			return true;
 	return false;
@@ -339,22 +329,20 @@ bool mkfs_any_ssd(const struct mkfs_device *devs, int nr)
 void mkfs_discard_device(const struct mkfs_device *dev, int verbose)
 {
 	char buf[32], size[PRETTY_SIZE_LEN];
-	uint64_t range[2];
-	uint64_t off;
+	uint64_t off, len;
 
 	if (!dev->is_bdev ||
-	    read_queue_attr(dev->fd, "discard_max_bytes", buf, sizeof(buf)) ||
+	    read_queue_attr(dev, "discard_max_bytes", buf, sizeof(buf)) ||
 	    strtoull(buf, NULL, 10) == 0)
 		return;
 	if (verbose)
 		printf("Performing full device TRIM %s (%s) ...\n", dev->path,
 		       pretty_size(dev->size, size));
-	for (off = 0; off < dev->size; off += range[1]) {
-		range[0] = off;
-		range[1] = dev->size - off < DISCARD_STEP ?
-			   dev->size - off : DISCARD_STEP;
+	for (off = 0; off < dev->size; off += len) {
+		len = dev->size - off < DISCARD_STEP ? dev->size - off :
+						       DISCARD_STEP;
 		/* A device that refuses a discard keeps its old data: fine. */
-		if (ioctl(dev->fd, BLKDISCARD, range) < 0)
+		if (btrfs_io_discard(dev->io, off, len))
 			break;
 	}
 }

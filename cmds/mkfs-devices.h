@@ -10,11 +10,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kernel-shared/io.h"
+
 struct mkfs_device {
-	int fd;			/* O_RDWR, block devices also O_EXCL */
+	struct btrfs_io *io;	/* writable, block devices exclusive */
 	const char *path;	/* as given on the command line */
 	uint64_t size;		/* bytes to use: the device's, or -b */
 	bool is_bdev;		/* block device (discard, SSD detection) */
+	unsigned int dev_major;	/* of a block device, for sysfs; kept */
+	unsigned int dev_minor;	/* after close for the summary */
 };
 
 /*
@@ -29,8 +33,11 @@ struct mkfs_device {
 int mkfs_open_devices(char **paths, int nr, bool force, uint64_t byte_count,
 		      struct mkfs_device *devs);
 
-/* Close what mkfs_open_devices() opened (fd -1 afterwards). */
-void mkfs_close_devices(struct mkfs_device *devs, int nr);
+/*
+ * Close what mkfs_open_devices() opened (io NULL afterwards).  0, or -1
+ * after printing the first device whose close failed.
+ */
+int mkfs_close_devices(struct mkfs_device *devs, int nr);
 
 /* Whether a block device among @devs reports itself non-rotational. */
 bool mkfs_any_ssd(const struct mkfs_device *devs, int nr);

@@ -406,7 +406,7 @@ static void fill_config(const struct mkfs_opts *opts,
 	int i;
 
 	for (i = 0; i < opts->nr_devices; i++) {
-		devs[i].fd = mdevs[i].fd;
+		devs[i].io = mdevs[i].io;
 		devs[i].path = mdevs[i].path;
 		devs[i].size = mdevs[i].size;
 		if (i == 0 && opts->dev_uuid_set)

@@ -455,7 +455,7 @@ static int dev_free_ranges(struct btrfs_fs_info *fs_info,
 
 static bool dev_writable(const struct btrfs_device *dev)
 {
-	return !dev->missing && dev->fd >= 0;
+	return !dev->missing && dev->io && dev->io->writable;
 }
 
 static void free_dev_free(struct btrfs_dev_free *devs, int nr)

@@ -82,24 +82,14 @@ const char *btrfs_block_problem_str(enum btrfs_block_problem p)
 /* ------------------------------------------------------------------ */
 /* Superblocks. */
 
-int btrfs_read_super_raw(int fd, u64 bytenr, struct btrfs_super_block *sb)
+int btrfs_read_super_raw(struct btrfs_io *io, u64 bytenr,
+			 struct btrfs_super_block *sb)
 {
-	size_t done = 0;
+	int ret = btrfs_io_pread(io, sb, BTRFS_SUPER_INFO_SIZE, bytenr);
 
-	while (done < BTRFS_SUPER_INFO_SIZE) {
-		ssize_t ret = pread(fd, (u8 *)sb + done,
-				    BTRFS_SUPER_INFO_SIZE - done,
-				    (off_t)(bytenr + done));
-
-		if (ret < 0 && errno == EINTR)
-			continue;
-		if (ret < 0)
-			return -EIO;
-		if (ret == 0)
-			return -ENOSPC;
-		done += (size_t)ret;
-	}
-	return 0;
+	if (ret == -ENODATA)
+		return -ENOSPC;
+	return ret ? -EIO : 0;
 }
 
 bool btrfs_super_csum_ok(const struct btrfs_super_block *sb)
@@ -242,10 +232,11 @@ enum btrfs_super_problem btrfs_check_super(const struct btrfs_super_block *sb,
 }
 
 /* Read and judge the copy at @bytenr. 0, -EINVAL (invalid), -EIO. */
-static int read_super_at(int fd, u64 bytenr, struct btrfs_super_block *sb,
+static int read_super_at(struct btrfs_io *io, u64 bytenr,
+			 struct btrfs_super_block *sb,
 			 enum btrfs_super_problem *problem, bool allow_temp)
 {
-	int ret = btrfs_read_super_raw(fd, bytenr, sb);
+	int ret = btrfs_read_super_raw(io, bytenr, sb);
 
 	*problem = SUPER_SHORT_READ;
 	if (ret == -ENOSPC)
@@ -257,7 +248,7 @@ static int read_super_at(int fd, u64 bytenr, struct btrfs_super_block *sb,
 }
 
 /* The valid copy with the highest generation, among those that fit. */
-static int read_best_super(int fd, u64 dev_size, struct btrfs_super_block *sb,
+static int read_best_super(struct btrfs_io *io, struct btrfs_super_block *sb,
 			   u64 *bytenr, enum btrfs_super_problem *problem,
 			   bool allow_temp)
 {
@@ -270,9 +261,9 @@ static int read_best_super(int fd, u64 dev_size, struct btrfs_super_block *sb,
 	for (i = 0; i < BTRFS_SUPER_MIRROR_MAX; i++) {
 		u64 off = btrfs_sb_offset(i);
 
-		if (off + BTRFS_SUPER_INFO_SIZE > dev_size)
+		if (off + BTRFS_SUPER_INFO_SIZE > io->size)
 			break;
-		if (read_super_at(fd, off, &tmp, &p, allow_temp)) {
+		if (read_super_at(io, off, &tmp, &p, allow_temp)) {
 			if (i == 0)
 				*problem = p;
 			continue;
@@ -289,35 +280,32 @@ static int read_best_super(int fd, u64 dev_size, struct btrfs_super_block *sb,
 	return found ? 0 : -EINVAL;
 }
 
-static int read_dev_super(int fd, int mirror, struct btrfs_super_block *sb,
-			  u64 *bytenr, enum btrfs_super_problem *problem,
-			  bool allow_temp)
+static int read_dev_super(struct btrfs_io *io, int mirror,
+			  struct btrfs_super_block *sb, u64 *bytenr,
+			  enum btrfs_super_problem *problem, bool allow_temp)
 {
 	enum btrfs_super_problem local;
-	u64 dev_size;
-	int ret;
 
 	if (!problem)
 		problem = &local;
 	*problem = SUPER_SHORT_READ;
 	if (mirror >= BTRFS_SUPER_MIRROR_MAX)
 		return -EINVAL;
-	ret = btrfs_device_size(fd, &dev_size);
-	if (ret)
-		return ret == -EINVAL ? -EINVAL : -EIO;
-	if (mirror < 0)
-		return read_best_super(fd, dev_size, sb, bytenr, problem,
-				       allow_temp);
-	*bytenr = btrfs_sb_offset(mirror);
-	if (*bytenr + BTRFS_SUPER_INFO_SIZE > dev_size)
+	if (!io->size)
 		return -EINVAL;
-	return read_super_at(fd, *bytenr, sb, problem, allow_temp);
+	if (mirror < 0)
+		return read_best_super(io, sb, bytenr, problem, allow_temp);
+	*bytenr = btrfs_sb_offset(mirror);
+	if (*bytenr + BTRFS_SUPER_INFO_SIZE > io->size)
+		return -EINVAL;
+	return read_super_at(io, *bytenr, sb, problem, allow_temp);
 }
 
-int btrfs_read_dev_super(int fd, int mirror, struct btrfs_super_block *sb,
-			 u64 *bytenr, enum btrfs_super_problem *problem)
+int btrfs_read_dev_super(struct btrfs_io *io, int mirror,
+			 struct btrfs_super_block *sb, u64 *bytenr,
+			 enum btrfs_super_problem *problem)
 {
-	return read_dev_super(fd, mirror, sb, bytenr, problem, false);
+	return read_dev_super(io, mirror, sb, bytenr, problem, false);
 }
 
 /* ------------------------------------------------------------------ */
@@ -332,7 +320,6 @@ static s64 read_mapped(struct btrfs_fs_info *fs_info, void *buf, u64 logical,
 {
 	struct btrfs_device *dev;
 	u64 physical, maplen;
-	ssize_t got;
 	int ret;
 
 	ret = btrfs_map_block(fs_info, logical, mirror, &dev, &physical,
@@ -342,11 +329,9 @@ static s64 read_mapped(struct btrfs_fs_info *fs_info, void *buf, u64 logical,
 	maplen = min_t(u64, maplen, len);
 	if (maplen > SSIZE_MAX)
 		maplen = SSIZE_MAX;
-	got = dev->ops->pread(dev, buf, (size_t)maplen, physical);
-	if (got < 0)
-		return got;
-	if ((u64)got != maplen)
-		return -EIO;
+	ret = btrfs_io_pread(dev->io, buf, (size_t)maplen, physical);
+	if (ret)
+		return -EIO;	/* failed, or past the device's end */
 	return (s64)maplen;
 }
 
@@ -839,22 +824,30 @@ static int load_super(struct btrfs_fs_info *fs_info,
 		      struct open_ctree_error *why)
 {
 	bool temp = args->flags & OPEN_CTREE_ALLOW_TEMP;
-	int fd, ret;
+	struct btrfs_io *io;
+	int ret;
 
-	copy_path(why, args->devices[0]);
-	fd = open(args->devices[0], O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return fail(why, -errno, "device", 0);
+	if (args->ios) {
+		io = args->ios[0];
+		copy_path(why, io->path);
+	} else {
+		copy_path(why, args->devices[0]);
+		ret = btrfs_io_open(args->devices[0], 0, &io);
+		if (ret)
+			return fail(why, ret == -ENODEV ? -EINVAL : ret,
+				    "device", 0);
+	}
 	if (args->super_bytenr) {
 		fs_info->super_bytenr = args->super_bytenr;
-		ret = read_super_at(fd, args->super_bytenr, &fs_info->super_copy,
+		ret = read_super_at(io, args->super_bytenr, &fs_info->super_copy,
 				    &why->super_problem, temp);
 	} else {
-		ret = read_dev_super(fd, args->super_mirror, &fs_info->super_copy,
+		ret = read_dev_super(io, args->super_mirror, &fs_info->super_copy,
 				     &fs_info->super_bytenr, &why->super_problem,
 				     temp);
 	}
-	close(fd);
+	if (!args->ios)
+		btrfs_io_close(io);
 	if (ret)
 		return fail(why, ret, "superblock", fs_info->super_bytenr);
 	why->path[0] = '\0';
@@ -876,9 +869,14 @@ static int open_devices(struct btrfs_fs_info *fs_info,
 		fs_info->fs_devices->writable = true;
 	}
 	for (i = 0; i < args->nr_devices; i++) {
-		ret = btrfs_open_devices(fs_info, &args->devices[i], 1, true);
+		if (args->ios)
+			ret = btrfs_add_opened_device(fs_info, args->ios[i]);
+		else
+			ret = btrfs_open_devices(fs_info, &args->devices[i], 1,
+						 true);
 		if (ret) {
-			copy_path(why, args->devices[i]);
+			copy_path(why, args->ios ? args->ios[i]->path :
+						   args->devices[i]);
 			return fail(why, ret, "device", 0);
 		}
 	}
@@ -1212,7 +1210,8 @@ static int open_ctree_steps(struct btrfs_fs_info *fs_info,
 {
 	int ret;
 
-	if (!args->devices || args->nr_devices < 1 || !args->devices[0])
+	if (args->nr_devices < 1 ||
+	    (args->ios ? !args->ios[0] : !args->devices || !args->devices[0]))
 		return fail(why, -EINVAL, "device", 0);
 	if (!write_args_ok(args))
 		return fail(why, -EINVAL, "open flags", 0);
@@ -1289,7 +1288,6 @@ static int write_mirror(struct btrfs_fs_info *fs_info, const void *buf,
 	while (done < len) {
 		struct btrfs_device *dev;
 		u64 physical, maplen;
-		ssize_t put;
 		int ret;
 
 		ret = btrfs_map_block(fs_info, logical + done, mirror, &dev,
@@ -1297,12 +1295,10 @@ static int write_mirror(struct btrfs_fs_info *fs_info, const void *buf,
 		if (ret)
 			return ret;
 		maplen = min_t(u64, maplen, len - done);
-		put = dev->ops->pwrite(dev, (const u8 *)buf + done,
-				       (size_t)maplen, physical);
-		if (put < 0)
-			return (int)put;
-		if ((u64)put != maplen)
-			return -EIO;
+		ret = btrfs_io_pwrite(dev->io, (const u8 *)buf + done,
+				      (size_t)maplen, physical);
+		if (ret)
+			return ret;
 		done += maplen;
 	}
 	return 0;
@@ -1314,17 +1310,12 @@ static int raid56_stripe_io(const struct map_lookup *map, int stripe,
 			    u64 physical)
 {
 	struct btrfs_device *dev = map->stripes[stripe].dev;
-	ssize_t done;
 
-	if (!dev || dev->missing || dev->fd < 0)
+	if (!dev || dev->missing || !dev->io)
 		return -EIO;	/* no degraded writes */
 	if (rbuf)
-		done = dev->ops->pread(dev, rbuf, len, physical);
-	else
-		done = dev->ops->pwrite(dev, wbuf, len, physical);
-	if (done < 0)
-		return (int)done;
-	return (size_t)done == len ? 0 : -EIO;
+		return btrfs_io_pread(dev->io, rbuf, len, physical) ? -EIO : 0;
+	return btrfs_io_pwrite(dev->io, wbuf, len, physical);
 }
 
 static int raid56_read(void *ctx, int stripe, void *buf, size_t len,
@@ -1390,9 +1381,9 @@ int btrfs_flush_devices(struct btrfs_fs_info *fs_info)
 	for (dev = fs_info->fs_devices->devices; dev; dev = dev->next) {
 		int ret;
 
-		if (dev->missing || dev->fd < 0)
+		if (dev->missing || !dev->io)
 			continue;
-		ret = dev->ops->flush(dev);
+		ret = btrfs_io_flush(dev->io);
 		if (ret)
 			return ret;
 	}
@@ -1478,7 +1469,7 @@ static int write_dev_supers(struct btrfs_device *dev,
 	int ret;
 
 	/* The device's own identity comes from its current primary copy. */
-	ret = btrfs_read_super_raw(dev->fd, btrfs_sb_offset(0), &old);
+	ret = btrfs_read_super_raw(dev->io, btrfs_sb_offset(0), &old);
 	if (ret)
 		return ret == -ENOSPC ? -EIO : ret;
 	if (btrfs_stack_device_id(&old.dev_item) != dev->devid)
@@ -1488,7 +1479,6 @@ static int write_dev_supers(struct btrfs_device *dev,
 	btrfs_set_stack_device_total_bytes(&sb->dev_item, dev->total_bytes);
 	for (int i = 0; i < BTRFS_SUPER_MIRROR_MAX; i++) {
 		u64 off = btrfs_sb_offset(i);
-		ssize_t put;
 
 		if (off + BTRFS_SUPER_INFO_SIZE > dev->device_size ||
 		    off + BTRFS_SUPER_INFO_SIZE > dev->total_bytes)
@@ -1500,11 +1490,9 @@ static int write_dev_supers(struct btrfs_device *dev,
 				      sb->csum);
 		if (ret)
 			return ret;
-		put = dev->ops->pwrite(dev, sb, BTRFS_SUPER_INFO_SIZE, off);
-		if (put < 0)
-			return (int)put;
-		if (put != BTRFS_SUPER_INFO_SIZE)
-			return -EIO;
+		ret = btrfs_io_pwrite(dev->io, sb, BTRFS_SUPER_INFO_SIZE, off);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
@@ -1518,7 +1506,7 @@ int write_all_supers(struct btrfs_fs_info *fs_info)
 	if (!sb)
 		return -ENOMEM;
 	for (dev = fs_info->fs_devices->devices; !ret && dev; dev = dev->next) {
-		if (dev->missing || dev->fd < 0)
+		if (dev->missing || !dev->io)
 			continue;
 		memcpy(sb, &fs_info->super_copy, sizeof(*sb));
 		ret = write_dev_supers(dev, sb);

@@ -7,6 +7,7 @@
 #define BTRFS_DISK_IO_H
 
 #include "kernel-shared/ctree.h"
+#include "kernel-shared/io.h"
 
 /* Byte offset of superblock copy @mirror (0 primary, 1 at 64MiB, 2 at 256GiB). */
 static inline u64 btrfs_sb_offset(int mirror)
@@ -40,10 +41,11 @@ enum btrfs_super_problem {
 const char *btrfs_super_problem_str(enum btrfs_super_problem p);
 
 /*
- * Read the 4 KiB superblock at byte @bytenr of @fd into @sb without judging
+ * Read the 4 KiB superblock at byte @bytenr of @io into @sb without judging
  * it.  0, or -EIO / -ENOSPC (beyond end of device: short read).
  */
-int btrfs_read_super_raw(int fd, u64 bytenr, struct btrfs_super_block *sb);
+int btrfs_read_super_raw(struct btrfs_io *io, u64 bytenr,
+			 struct btrfs_super_block *sb);
 
 /*
  * Validate a superblock read from @bytenr: magic, checksum type and value,
@@ -57,13 +59,14 @@ enum btrfs_super_problem btrfs_check_super(const struct btrfs_super_block *sb,
 bool btrfs_super_csum_ok(const struct btrfs_super_block *sb);
 
 /*
- * Pick a superblock from @fd: with @mirror >= 0 exactly that copy; with -1
+ * Pick a superblock from @io: with @mirror >= 0 exactly that copy; with -1
  * the valid copy (within the device size) with the highest generation.
  * 0 and *sb filled, *bytenr set; -EINVAL (none valid) or -EIO.
  * @problem (may be NULL) gets the primary's problem when nothing is valid.
  */
-int btrfs_read_dev_super(int fd, int mirror, struct btrfs_super_block *sb,
-			 u64 *bytenr, enum btrfs_super_problem *problem);
+int btrfs_read_dev_super(struct btrfs_io *io, int mirror,
+			 struct btrfs_super_block *sb, u64 *bytenr,
+			 enum btrfs_super_problem *problem);
 
 /* Flags for open_ctree(). */
 #define OPEN_CTREE_PARTIAL	(1U << 0) /* a broken non-essential tree is left NULL */
@@ -83,6 +86,12 @@ int btrfs_read_dev_super(int fd, int mirror, struct btrfs_super_block *sb,
 
 struct open_ctree_args {
 	const char * const *devices;	/* paths given by the user */
+	/*
+	 * Or, when not NULL, devices the caller opened (and closes after
+	 * close_ctree), e.g. with an undo recorder stacked on them; @devices
+	 * is then ignored.  Writable ones for OPEN_CTREE_WRITES.
+	 */
+	struct btrfs_io * const *ios;
 	int nr_devices;
 	int super_mirror;		/* -1: best copy */
 	u64 super_bytenr;		/* 0: by mirror; else read super here */

@@ -191,24 +191,6 @@ u64 mkfs_boot_layout_need(const struct btrfs_mkfs_config *cfg, u64 size)
 /* ------------------------------------------------------------------ */
 /* Device preparation. */
 
-static int zero_range(int fd, u64 start, u64 len)
-{
-	static const u8 zeros[65536];
-
-	while (len) {
-		size_t n = (size_t)min_t(u64, len, sizeof(zeros));
-		ssize_t put = pwrite(fd, zeros, n, (off_t)start);
-
-		if (put < 0)
-			return -errno;
-		if (put == 0)
-			return -EIO;
-		start += (u64)put;
-		len -= (u64)put;
-	}
-	return 0;
-}
-
 /*
  * Zero the first and last 2MiB of the space used (as the reference does:
  * old superblocks and boot sectors, other filesystems' signatures) and
@@ -220,19 +202,17 @@ static int wipe_device(const struct btrfs_mkfs_device *dev)
 {
 	u64 head = min_t(u64, dev->size, MKFS_ZERO_BYTES);
 	u64 tail = min_t(u64, dev->size, MKFS_ZERO_BYTES);
-	u64 end;
+	u64 end = max_t(u64, dev->io->size, dev->size);
 	int ret;
 
-	if (btrfs_device_size(dev->fd, &end) || end < dev->size)
-		end = dev->size;
-	ret = zero_range(dev->fd, 0, head);
+	ret = btrfs_io_zero(dev->io, 0, head);
 	if (!ret)
-		ret = zero_range(dev->fd, dev->size - tail, tail);
+		ret = btrfs_io_zero(dev->io, dev->size - tail, tail);
 	for (int i = 1; !ret && i < BTRFS_SUPER_MIRROR_MAX; i++) {
 		u64 off = btrfs_sb_offset(i);
 
 		if (off + BTRFS_SUPER_INFO_SIZE <= end)
-			ret = zero_range(dev->fd, off, BTRFS_SUPER_INFO_SIZE);
+			ret = btrfs_io_zero(dev->io, off, BTRFS_SUPER_INFO_SIZE);
 	}
 	return ret;
 }
@@ -796,17 +776,14 @@ static int boot_raid56_io(void *ctx, int stripe, void *rbuf,
 			  const void *wbuf, size_t len, u64 physical)
 {
 	const struct boot_raid56_ctx *r = ctx;
-	int fd = r->b->cfg->devices[r->c->plan.stripes[stripe].devid - 1].fd;
-	ssize_t done = rbuf ? pread(fd, rbuf, len, (off_t)physical) :
-			      pwrite(fd, wbuf, len, (off_t)physical);
+	struct btrfs_io *io =
+		r->b->cfg->devices[r->c->plan.stripes[stripe].devid - 1].io;
+	int ret;
 
-	if (done < 0)
-		return -errno;
-	if (rbuf && (size_t)done < len)	/* past a file's end: zeros */
-		memset((u8 *)rbuf + done, 0, len - (size_t)done);
-	else if ((size_t)done != len)
-		return -EIO;
-	return 0;
+	if (!rbuf)
+		return btrfs_io_pwrite(io, wbuf, len, physical);
+	ret = btrfs_io_pread(io, rbuf, len, physical);
+	return ret == -ENODATA ? 0 : ret;	/* past a file's end: zeros */
 }
 
 static int boot_raid56_read(void *ctx, int stripe, void *buf, size_t len,
@@ -853,14 +830,11 @@ static int write_copies(const struct mkfs_boot *b, const struct mkfs_chunk *c,
 	n = block_copies(c, eb->start - c->logical, copies);
 
 	for (int i = 0; i < n; i++) {
-		int fd = b->cfg->devices[copies[i].dev].fd;
-		ssize_t put = pwrite(fd, eb->data, eb->len,
-				     (off_t)copies[i].physical);
+		int ret = btrfs_io_pwrite(b->cfg->devices[copies[i].dev].io,
+					  eb->data, eb->len, copies[i].physical);
 
-		if (put < 0)
-			return -errno;
-		if ((u32)put != eb->len)
-			return -EIO;
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
@@ -1011,9 +985,11 @@ static int write_boot_supers(const struct mkfs_boot *b)
 		free(sb);
 		return -EOVERFLOW;
 	}
+	/* The blocks must be on the devices before anything points to them. */
+	for (int i = 0; !ret && i < b->cfg->nr_devices; i++)
+		ret = btrfs_io_flush(b->cfg->devices[i].io);
 	for (int i = 0; !ret && i < b->cfg->nr_devices; i++) {
-		int fd = b->cfg->devices[i].fd;
-		ssize_t put;
+		struct btrfs_io *io = b->cfg->devices[i].io;
 
 		fill_super(b, sb);
 		fill_dev_item(b, i, &sb->dev_item);
@@ -1023,12 +999,10 @@ static int write_boot_supers(const struct mkfs_boot *b)
 				      sb->csum);
 		if (ret)
 			break;
-		put = pwrite(fd, sb, BTRFS_SUPER_INFO_SIZE,
-			     BTRFS_SUPER_INFO_OFFSET);
-		if (put != BTRFS_SUPER_INFO_SIZE)
-			ret = put < 0 ? -errno : -EIO;
-		if (!ret && fsync(fd))
-			ret = -errno;
+		ret = btrfs_io_pwrite(io, sb, BTRFS_SUPER_INFO_SIZE,
+				      BTRFS_SUPER_INFO_OFFSET);
+		if (!ret)
+			ret = btrfs_io_flush(io);
 	}
 	free(sb);
 	return ret;

@@ -90,20 +90,20 @@ static int open_new_fs(const struct btrfs_mkfs_config *cfg,
 		       struct btrfs_fs_info **fs_info)
 {
 	struct open_ctree_args args = { 0 };
-	const char **paths;
+	struct btrfs_io **ios;
 	int ret;
 
-	paths = calloc((size_t)cfg->nr_devices, sizeof(*paths));
-	if (!paths)
+	ios = calloc((size_t)cfg->nr_devices, sizeof(*ios));
+	if (!ios)
 		return -ENOMEM;
 	for (int i = 0; i < cfg->nr_devices; i++)
-		paths[i] = cfg->devices[i].path;
-	args.devices = paths;
+		ios[i] = cfg->devices[i].io;
+	args.ios = ios;
 	args.nr_devices = cfg->nr_devices;
 	args.flags = OPEN_CTREE_WRITES | OPEN_CTREE_ALLOW_TEMP |
 		     OPEN_CTREE_NO_SCAN;
 	ret = open_ctree(&args, fs_info, NULL);
-	free(paths);
+	free(ios);
 	return ret;
 }
 
@@ -384,7 +384,7 @@ static int check_config(const struct btrfs_mkfs_config *cfg)
 	     !(cfg->incompat_flags & BTRFS_FEATURE_INCOMPAT_NO_HOLES)))
 		return -EINVAL;
 	for (int i = 0; i < cfg->nr_devices; i++)
-		if (cfg->devices[i].fd < 0 || !cfg->devices[i].path)
+		if (!cfg->devices[i].io || !cfg->devices[i].io->writable)
 			return -EINVAL;
 	return 0;
 }

@@ -9,10 +9,11 @@
 #define BTRFS_MKFS_H
 
 #include "kernel-shared/ctree.h"
+#include "kernel-shared/io.h"
 
 struct btrfs_mkfs_device {
-	int fd;				/* open O_RDWR by the frontend */
-	const char *path;		/* for open_ctree and messages */
+	struct btrfs_io *io;		/* opened writable by the frontend */
+	const char *path;		/* for messages */
 	u64 size;			/* bytes to use (device size or -b) */
 	u8 uuid[BTRFS_UUID_SIZE];	/* device uuid (frontend makes it) */
 };

@@ -26,76 +26,6 @@ struct btrfs_mapping_tree {
 };
 
 /* ------------------------------------------------------------------ */
-/* The file device backend. */
-
-static ssize_t file_pread(struct btrfs_device *dev, void *buf, size_t len,
-			  u64 off)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t ret = pread(dev->fd, (u8 *)buf + done, len - done,
-				    (off_t)(off + done));
-
-		if (ret < 0 && errno == EINTR)
-			continue;
-		if (ret < 0)
-			return -errno;
-		if (ret == 0)
-			break;
-		done += (size_t)ret;
-	}
-	return (ssize_t)done;
-}
-
-static ssize_t file_pwrite(struct btrfs_device *dev, const void *buf,
-			   size_t len, u64 off)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t ret = pwrite(dev->fd, (const u8 *)buf + done,
-				     len - done, (off_t)(off + done));
-
-		if (ret < 0 && errno == EINTR)
-			continue;
-		if (ret <= 0)
-			return ret < 0 ? -errno : -EIO;
-		done += (size_t)ret;
-	}
-	return (ssize_t)done;
-}
-
-static int file_flush(struct btrfs_device *dev)
-{
-	return fsync(dev->fd) ? -errno : 0;
-}
-
-const struct btrfs_device_ops btrfs_file_device_ops = {
-	.pread = file_pread,
-	.pwrite = file_pwrite,
-	.flush = file_flush,
-};
-
-/*
- * The end offset is the size of a regular file and of a block device
- * alike.  (<sys/stat.h> and <linux/fs.h> would pull in <linux/types.h>,
- * whose __le64 clashes with kerncompat.h.)  Other kinds of file have no
- * usable end and are refused.
- */
-int btrfs_device_size(int fd, u64 *size)
-{
-	off_t end = lseek(fd, 0, SEEK_END);
-
-	if (end < 0)
-		return errno == ESPIPE ? -EINVAL : -errno;
-	if (end == 0)
-		return -EINVAL;
-	*size = (u64)end;
-	return 0;
-}
-
-/* ------------------------------------------------------------------ */
 /* Device list. */
 
 /* Any device entry, present or missing, by devid (and uuid if given). */
@@ -144,8 +74,6 @@ static struct btrfs_device *alloc_device(u64 devid, const u8 *uuid)
 	dev->devid = devid;
 	if (uuid)
 		memcpy(dev->uuid, uuid, BTRFS_UUID_SIZE);
-	dev->fd = -1;
-	dev->ops = &btrfs_file_device_ops;
 	return dev;
 }
 
@@ -170,8 +98,8 @@ static struct btrfs_device *get_device(struct btrfs_fs_devices *fs_devices,
 
 static void free_device(struct btrfs_device *dev)
 {
-	if (dev->fd >= 0)
-		close(dev->fd);
+	if (dev->io && !dev->io_borrowed)
+		btrfs_io_close(dev->io);
 	free(dev->name);
 	free(dev);
 }
@@ -193,14 +121,15 @@ void btrfs_close_devices(struct btrfs_fs_devices *fs_devices)
  * Read a superblock that identifies the device: the best valid copy, or
  * failing that a primary copy with either magic (an unfinished mkfs).
  */
-static int read_identity_super(int fd, struct btrfs_super_block *sb)
+static int read_identity_super(struct btrfs_io *io,
+			       struct btrfs_super_block *sb)
 {
 	u64 bytenr;
 	u64 magic;
 
-	if (btrfs_read_dev_super(fd, -1, sb, &bytenr, NULL) == 0)
+	if (btrfs_read_dev_super(io, -1, sb, &bytenr, NULL) == 0)
 		return 0;
-	if (btrfs_read_super_raw(fd, BTRFS_SUPER_INFO_OFFSET, sb))
+	if (btrfs_read_super_raw(io, BTRFS_SUPER_INFO_OFFSET, sb))
 		return -EINVAL;
 	magic = btrfs_super_magic(sb);
 	if (magic != BTRFS_MAGIC && magic != BTRFS_MAGIC_TEMPORARY)
@@ -221,9 +150,12 @@ static void set_fs_identity(struct btrfs_fs_devices *fs_devices,
 	fs_devices->num_devices = btrfs_super_num_devices(sb);
 }
 
-/* Record an opened device (takes over @fd); a known one is skipped. */
-static int add_open_device(struct btrfs_fs_devices *fs_devices, int fd,
-			   const char *path, u64 size,
+/*
+ * Record an opened device (takes over @io unless @borrowed); a known one
+ * is skipped.
+ */
+static int add_open_device(struct btrfs_fs_devices *fs_devices,
+			   struct btrfs_io *io, bool borrowed,
 			   const struct btrfs_super_block *sb)
 {
 	u64 devid = btrfs_stack_device_id(&sb->dev_item);
@@ -231,7 +163,8 @@ static int add_open_device(struct btrfs_fs_devices *fs_devices, int fd,
 
 	dev = find_any_device(fs_devices, devid, sb->dev_item.uuid);
 	if (dev && !dev->missing) {
-		close(fd);
+		if (!borrowed)
+			btrfs_io_close(io);
 		return 0;
 	}
 	if (!dev) {
@@ -240,46 +173,72 @@ static int add_open_device(struct btrfs_fs_devices *fs_devices, int fd,
 			goto nomem;
 		insert_device(fs_devices, dev);
 	}
-	dev->name = strdup(path);
+	dev->name = strdup(io->path);
 	if (!dev->name)
 		goto nomem;
-	dev->fd = fd;
+	dev->io = io;
+	dev->io_borrowed = borrowed;
 	dev->missing = false;
-	dev->device_size = size;
+	dev->device_size = io->size;
 	dev->generation = btrfs_super_generation(sb);
 	memcpy(dev->fsid, sb->fsid, BTRFS_FSID_SIZE);
 	return 0;
 nomem:
-	close(fd);
+	if (!borrowed)
+		btrfs_io_close(io);
 	return -ENOMEM;
+}
+
+/* Add @io if it belongs to the filesystem; -EINVAL if not ours. */
+static int add_device_io(struct btrfs_fs_devices *fs_devices,
+			 struct btrfs_io *io, bool borrowed)
+{
+	struct btrfs_super_block sb;
+	int ret;
+
+	ret = io->size ? read_identity_super(io, &sb) : -EINVAL;
+	if (!ret && fs_devices->devices &&
+	    memcmp(fs_devices->fsid, sb.fsid, BTRFS_FSID_SIZE))
+		ret = -EINVAL;
+	if (ret) {
+		if (!borrowed)
+			btrfs_io_close(io);
+		return ret;
+	}
+	if (!fs_devices->devices)
+		set_fs_identity(fs_devices, &sb);
+	return add_open_device(fs_devices, io, borrowed, &sb);
 }
 
 /* Open @path (read-only unless writable) and add it; -EINVAL if not ours. */
 static int open_one_device(struct btrfs_fs_devices *fs_devices,
 			   const char *path)
 {
-	struct btrfs_super_block sb;
-	u64 size = 0;
-	int fd;
+	struct btrfs_io *io;
 	int ret;
 
-	fd = open(path, (fs_devices->writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	ret = btrfs_device_size(fd, &size);
-	if (ret == 0)
-		ret = read_identity_super(fd, &sb);
-	if (ret) {
-		close(fd);
-		return ret;
-	}
-	if (!fs_devices->devices)
-		set_fs_identity(fs_devices, &sb);
-	else if (memcmp(fs_devices->fsid, sb.fsid, BTRFS_FSID_SIZE)) {
-		close(fd);
-		return -EINVAL;
-	}
-	return add_open_device(fs_devices, fd, path, size, &sb);
+	ret = btrfs_io_open(path, fs_devices->writable ? BTRFS_IO_WRITE : 0,
+			    &io);
+	if (ret)
+		return ret == -ENODEV ? -EINVAL : ret;
+	return add_device_io(fs_devices, io, false);
+}
+
+static struct btrfs_fs_devices *get_fs_devices(struct btrfs_fs_info *fs_info)
+{
+	if (!fs_info->fs_devices)
+		fs_info->fs_devices = calloc(1, sizeof(*fs_info->fs_devices));
+	return fs_info->fs_devices;
+}
+
+int btrfs_add_opened_device(struct btrfs_fs_info *fs_info,
+			    struct btrfs_io *io)
+{
+	struct btrfs_fs_devices *fs_devices = get_fs_devices(fs_info);
+
+	if (!fs_devices)
+		return -ENOMEM;
+	return add_device_io(fs_devices, io, true);
 }
 
 static u64 count_present(const struct btrfs_fs_devices *fs_devices)
@@ -305,16 +264,12 @@ static int scan_one(const char *path, void *ctx)
 int btrfs_open_devices(struct btrfs_fs_info *fs_info, const char * const *paths,
 		       int nr_paths, bool no_scan)
 {
-	struct btrfs_fs_devices *fs_devices = fs_info->fs_devices;
+	struct btrfs_fs_devices *fs_devices = get_fs_devices(fs_info);
 	int ret;
 	int i;
 
-	if (!fs_devices) {
-		fs_devices = calloc(1, sizeof(*fs_devices));
-		if (!fs_devices)
-			return -ENOMEM;
-		fs_info->fs_devices = fs_devices;
-	}
+	if (!fs_devices)
+		return -ENOMEM;
 	for (i = 0; i < nr_paths; i++) {
 		ret = open_one_device(fs_devices, paths[i]);
 		if (ret)

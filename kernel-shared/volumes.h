@@ -6,30 +6,25 @@
 #define BTRFS_VOLUMES_H
 
 #include "kernel-shared/ctree.h"
+#include "kernel-shared/io.h"
 
 /*
- * One device of the filesystem.  I/O goes through @ops so that fault
- * injection and undo-log backends can be slotted in later.
+ * One device of the filesystem.  All its I/O goes through @io (io.h), the
+ * backend stack chosen when it was opened.
  */
-struct btrfs_device;
-struct btrfs_device_ops {
-	ssize_t (*pread)(struct btrfs_device *dev, void *buf, size_t len, u64 off);
-	ssize_t (*pwrite)(struct btrfs_device *dev, const void *buf, size_t len, u64 off);
-	int (*flush)(struct btrfs_device *dev);
-};
 
 struct btrfs_device {
 	u64 devid;
 	u8 uuid[BTRFS_UUID_SIZE];
 	u8 fsid[BTRFS_FSID_SIZE];	/* from the device's superblock */
 	char *name;			/* path, NULL when missing */
-	int fd;				/* -1 when missing */
+	struct btrfs_io *io;		/* NULL when missing */
+	bool io_borrowed;		/* the caller's: not closed with us */
 	u64 device_size;		/* bytes of the file / block device */
 	u64 total_bytes;		/* from the dev item */
 	u64 bytes_used;
 	u64 generation;			/* of its superblock */
 	bool missing;
-	const struct btrfs_device_ops *ops;
 	struct btrfs_device *next;
 };
 
@@ -40,9 +35,6 @@ struct btrfs_fs_devices {
 	bool writable;			/* open devices O_RDWR */
 	struct btrfs_device *devices;	/* list, sorted by devid */
 };
-
-/* The file backend for struct btrfs_device. */
-extern const struct btrfs_device_ops btrfs_file_device_ops;
 
 /* One chunk: a logical range and where its stripes live. */
 struct map_lookup {
@@ -122,14 +114,15 @@ struct btrfs_device *btrfs_find_device(struct btrfs_fs_devices *fs_devices,
  */
 int btrfs_open_devices(struct btrfs_fs_info *fs_info, const char * const *paths,
 		       int nr_paths, bool no_scan);
-void btrfs_close_devices(struct btrfs_fs_devices *fs_devices);
 
 /*
- * Size in bytes of the regular file or block device open as @fd (its end
- * offset).  0, or -errno; -EINVAL for an empty file or one without an end
- * (pipes, character devices).
+ * Add a device the caller has opened (and keeps: it is not closed with the
+ * filesystem), e.g. one with an undo recorder stacked on it.  As for
+ * btrfs_open_devices(): -EINVAL when its fsid is not the filesystem's.
  */
-int btrfs_device_size(int fd, u64 *size);
+int btrfs_add_opened_device(struct btrfs_fs_info *fs_info,
+			    struct btrfs_io *io);
+void btrfs_close_devices(struct btrfs_fs_devices *fs_devices);
 
 /* Profile name as dump-tree prints it ("DUP", "RAID1C3", "single" ...). */
 const char *btrfs_bg_profile_str(u64 type);

@@ -158,7 +158,7 @@ static void check_device_mirrors(struct check_ctx *ctx,
 
 		if (off + BTRFS_SUPER_INFO_SIZE > dev->device_size)
 			break;
-		if (btrfs_read_super_raw(dev->fd, off, &sb))
+		if (btrfs_read_super_raw(dev->io, off, &sb))
 			continue;
 		p = btrfs_check_super(&sb, off, false);
 		if (p != SUPER_OK)
@@ -179,7 +179,7 @@ static void check_mirrors(struct check_ctx *ctx)
 	if (ctx->flags & CHECK_F_QUIET)
 		return;
 	for (dev = ctx->fs_info->fs_devices->devices; dev; dev = dev->next)
-		if (dev->fd >= 0)
+		if (dev->io)
 			check_device_mirrors(ctx, dev);
 }
 

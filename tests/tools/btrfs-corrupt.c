@@ -188,12 +188,13 @@ static int logical_io(struct corrupt *c, u64 logical, int mirror, void *buf,
 				return -1;
 			ret = pwrite(fd, p, n, (off_t)phys);
 		} else {
-			if (dev->fd < 0) {
+			if (!dev->io) {
 				error("device %llu is missing",
 				      (unsigned long long)dev->devid);
 				return -1;
 			}
-			ret = pread(dev->fd, p, n, (off_t)phys);
+			ret = btrfs_io_pread(dev->io, p, n, phys) ? -1 :
+							 (ssize_t)n;
 		}
 		if (ret != (ssize_t)n) {
 			error("%s failed at physical %llu of device %llu",

@@ -435,7 +435,7 @@ static int check_dev_extents(struct vctx *v)
 				   "extents %llu", (unsigned long long)d->devid,
 				   (unsigned long long)v->dev_used[d->devid],
 				   (unsigned long long)sum[d->devid]);
-		if (btrfs_read_super_raw(d->fd, btrfs_sb_offset(0), &sb) ||
+		if (btrfs_read_super_raw(d->io, btrfs_sb_offset(0), &sb) ||
 		    btrfs_stack_device_bytes_used(&sb.dev_item) !=
 		    sum[d->devid])
 			return bad("devid %llu: superblock bytes_used %llu, "

@@ -25,6 +25,7 @@
  * the reference tools for the others; what is missing is skipped with the
  * reason.  MKFS_TEST_ONLY=NAME runs one configuration.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,17 +157,16 @@ static const struct mkfs_case cases[] = {
 struct images {
 	char dir[256];
 	char paths[MAX_DEVS][300];
-	int fds[MAX_DEVS];
+	struct btrfs_io *ios[MAX_DEVS];
 	int nr;
 };
 
 static void images_close(struct images *im)
 {
-	for (int i = 0; i < im->nr; i++)
-		if (im->fds[i] >= 0)
-			close(im->fds[i]);
-	for (int i = 0; i < im->nr; i++)
-		im->fds[i] = -1;
+	for (int i = 0; i < im->nr; i++) {
+		btrfs_io_close(im->ios[i]);
+		im->ios[i] = NULL;
+	}
 }
 
 static void fill_config(const struct mkfs_case *c, u64 size,
@@ -175,7 +175,7 @@ static void fill_config(const struct mkfs_case *c, u64 size,
 {
 	memset(cfg, 0, sizeof(*cfg));
 	for (int i = 0; i < c->nr_devs; i++) {
-		devs[i].fd = im->fds[i];
+		devs[i].io = im->ios[i];
 		devs[i].path = im->paths[i];
 		devs[i].size = size;
 		uuid_generate(devs[i].uuid);
@@ -206,9 +206,17 @@ static int images_create(struct images *im, const char *tmp, int nr,
 		snprintf(im->paths[i], sizeof(im->paths[i]), "%s/dev%d.img",
 			 tmp, i);
 		unlink(im->paths[i]);
-		im->fds[i] = open(im->paths[i], O_RDWR | O_CREAT | O_TRUNC,
-				  0600);
-		if (im->fds[i] < 0 || ftruncate(im->fds[i], (off_t)size))
+		int fd = open(im->paths[i], O_RDWR | O_CREAT | O_TRUNC, 0600);
+
+		im->ios[i] = NULL;
+		if (fd < 0)
+			return -1;
+		if (ftruncate(fd, (off_t)size)) {
+			close(fd);
+			return -1;
+		}
+		close(fd);
+		if (btrfs_io_open(im->paths[i], BTRFS_IO_WRITE, &im->ios[i]))
 			return -1;
 	}
 	return 0;
@@ -688,8 +696,58 @@ static bool magic_at(const char *path, u64 off)
 }
 
 /*
- * An mkfs interrupted after the bootstrap (here: the engine cannot open
- * the device by its path) leaves only temporary-magic superblocks: the
+ * A device layer for the interrupted mkfs: once the primary superblock has
+ * been written (the end of the bootstrap), every read fails, so the engine
+ * cannot open the new filesystem.
+ */
+struct broken_io {
+	struct btrfs_io io;
+	bool super_written;
+};
+
+static ssize_t broken_read(struct btrfs_io *io, void *buf, size_t len,
+			   uint64_t off)
+{
+	if (((struct broken_io *)io)->super_written)
+		return -EIO;
+	return io->lower->ops->read(io->lower, buf, len, off);
+}
+
+static ssize_t broken_write(struct btrfs_io *io, const void *buf, size_t len,
+			    uint64_t off)
+{
+	if (off <= BTRFS_SUPER_INFO_OFFSET && off + len > BTRFS_SUPER_INFO_OFFSET)
+		((struct broken_io *)io)->super_written = true;
+	return io->lower->ops->write(io->lower, buf, len, off);
+}
+
+static int broken_flush(struct btrfs_io *io)
+{
+	return io->lower->ops->flush(io->lower);
+}
+
+static int broken_discard(struct btrfs_io *io, uint64_t off, uint64_t len)
+{
+	return io->lower->ops->discard(io->lower, off, len);
+}
+
+static int broken_close(struct btrfs_io *io)
+{
+	free(io);
+	return 0;
+}
+
+static const struct btrfs_io_ops broken_ops = {
+	.read = broken_read,
+	.write = broken_write,
+	.flush = broken_flush,
+	.discard = broken_discard,
+	.close = broken_close,
+};
+
+/*
+ * An mkfs interrupted after the bootstrap (here: the engine cannot read
+ * the device any more) leaves only temporary-magic superblocks: the
  * reference check and the kernel refuse the device.
  */
 static void test_interrupted(const char *tmp)
@@ -700,6 +758,7 @@ static void test_interrupted(const char *tmp)
 	struct btrfs_mkfs_config cfg;
 	struct btrfs_mkfs_result res;
 	struct images im = { 0 };
+	struct broken_io *broken;
 	const char *what = NULL;
 	const char *why;
 	int ret, rc;
@@ -708,8 +767,15 @@ static void test_interrupted(const char *tmp)
 		ok(0, "interrupted: image files");
 		return;
 	}
+	broken = calloc(1, sizeof(*broken));
+	if (!broken) {
+		ok(0, "interrupted: memory");
+		images_close(&im);
+		return;
+	}
+	btrfs_io_init_layer(&broken->io, &broken_ops, im.ios[0]);
+	im.ios[0] = &broken->io;
 	fill_config(&c, GiB(1), devs, &cfg, &im);
-	devs[0].path = "/nonexistent/device";
 	ret = btrfs_make_filesystem(&cfg, &res, &what);
 	images_close(&im);
 	ok(ret < 0 && what && !strcmp(what, "opening the new filesystem") &&
