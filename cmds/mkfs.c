@@ -22,6 +22,7 @@
 #include "kernel-shared/volumes.h"
 #include "common/help.h"
 #include "common/messages.h"
+#include "common/open-error.h"
 #include "common/utils.h"
 
 #ifndef PACKAGE_VERSION
@@ -571,10 +572,13 @@ static int make_filesystem(const struct mkfs_opts *opts,
 	discard_devices(opts, mdevs);
 	memset(&res, 0, sizeof(res));
 	ret = btrfs_make_filesystem(&cfg, &res, &what);
-	if (ret < 0)
+	if (ret < 0) {
 		error("making the filesystem failed while %s: %s",
 		      what ? what : "writing", strerror(-ret));
-	mkfs_close_devices(mdevs, opts->nr_devices);
+		error_last_io();
+	}
+	if (mkfs_close_devices(mdevs, opts->nr_devices) && ret >= 0)
+		ret = -EIO;
 	if (ret < 0)
 		return -1;
 	if (opts->verbose)

@@ -25,3 +25,20 @@ void error_open_ctree(const char *device, const struct open_ctree_error *why,
 		error("%s: cannot open %s: %s", path, what,
 		      strerror(-why->err));
 }
+
+bool error_last_io(void)
+{
+	const struct btrfs_io_error *e = btrfs_io_last_error();
+
+	if (!e)
+		return false;
+	if (e->len)
+		error("%s of %llu bytes at offset %llu of %s failed: %s", e->op,
+		      (unsigned long long)e->len, (unsigned long long)e->off,
+		      e->path, strerror(-e->err));
+	else
+		error("%s of %s failed: %s", e->op, e->path,
+		      strerror(-e->err));
+	btrfs_io_clear_error();
+	return true;
+}

@@ -6,6 +6,8 @@
 #ifndef BTRFS_COMMON_OPEN_ERROR_H
 #define BTRFS_COMMON_OPEN_ERROR_H
 
+#include <stdbool.h>
+
 #include "kernel-shared/disk-io.h"
 
 /*
@@ -16,5 +18,12 @@
  */
 void error_open_ctree(const char *device, const struct open_ctree_error *why,
 		      const char *super_hint, const char *block_hint);
+
+/*
+ * When the last device I/O of this thread failed (btrfs_io_last_error()),
+ * print one ERROR line naming the operation, device, offset and errno,
+ * and clear the record.  Returns whether it printed.
+ */
+bool error_last_io(void);
 
 #endif

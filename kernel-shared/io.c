@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -198,6 +199,32 @@ int btrfs_io_close(struct btrfs_io *io)
 	return ret;
 }
 
+static _Thread_local struct btrfs_io_error last_error;
+static _Thread_local bool have_error;
+
+static int record_error(const struct btrfs_io *io, const char *op,
+			uint64_t off, uint64_t len, int err)
+{
+	last_error.op = op;
+	snprintf(last_error.path, sizeof(last_error.path), "%s",
+		 io->path ? io->path : "?");
+	last_error.off = off;
+	last_error.len = len;
+	last_error.err = err;
+	have_error = true;
+	return err;
+}
+
+const struct btrfs_io_error *btrfs_io_last_error(void)
+{
+	return have_error ? &last_error : NULL;
+}
+
+void btrfs_io_clear_error(void)
+{
+	have_error = false;
+}
+
 int btrfs_io_pread(struct btrfs_io *io, void *buf, size_t len, uint64_t off)
 {
 	size_t done = 0;
@@ -207,7 +234,7 @@ int btrfs_io_pread(struct btrfs_io *io, void *buf, size_t len, uint64_t off)
 					    len - done, off + done);
 
 		if (ret < 0)
-			return (int)ret;
+			return record_error(io, "read", off, len, (int)ret);
 		if (ret == 0) {
 			memset((uint8_t *)buf + done, 0, len - done);
 			return -ENODATA;
@@ -227,12 +254,19 @@ int btrfs_io_pwrite(struct btrfs_io *io, const void *buf, size_t len,
 					     len - done, off + done);
 
 		if (ret < 0)
-			return (int)ret;
+			return record_error(io, "write", off, len, (int)ret);
 		if (ret == 0)
-			return -EIO;
+			return record_error(io, "write", off, len, -EIO);
 		done += (size_t)ret;
 	}
 	return 0;
+}
+
+int btrfs_io_flush(struct btrfs_io *io)
+{
+	int ret = io->ops->flush(io);
+
+	return ret ? record_error(io, "flush", 0, 0, ret) : 0;
 }
 
 int btrfs_io_zero(struct btrfs_io *io, uint64_t off, uint64_t len)

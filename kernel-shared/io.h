@@ -74,10 +74,8 @@ int btrfs_io_pread(struct btrfs_io *io, void *buf, size_t len, uint64_t off);
 int btrfs_io_pwrite(struct btrfs_io *io, const void *buf, size_t len,
 		    uint64_t off);
 
-static inline int btrfs_io_flush(struct btrfs_io *io)
-{
-	return io->ops->flush(io);
-}
+/* Make every completed write of @io durable. 0 or -errno. */
+int btrfs_io_flush(struct btrfs_io *io);
 
 /* Discard [@off, +@len): -EOPNOTSUPP when the device cannot. */
 static inline int btrfs_io_discard(struct btrfs_io *io, uint64_t off,
@@ -88,6 +86,24 @@ static inline int btrfs_io_discard(struct btrfs_io *io, uint64_t off,
 
 /* Write zeros over [@off, +@len). 0 or -errno. */
 int btrfs_io_zero(struct btrfs_io *io, uint64_t off, uint64_t len);
+
+/*
+ * The last failed btrfs_io_pread/pwrite/flush/zero of this thread, so that
+ * a command can say which device and offset failed after the engine
+ * returned only an errno.  op is "read", "write" or "flush"; err is
+ * negative; path NULL when nothing failed since the last clear.  The path
+ * is copied, so the record outlives the device.
+ */
+struct btrfs_io_error {
+	const char *op;
+	char path[256];
+	uint64_t off;
+	uint64_t len;
+	int err;
+};
+
+const struct btrfs_io_error *btrfs_io_last_error(void);
+void btrfs_io_clear_error(void);
 
 /* The bottom of the stack (the file or block device itself). */
 struct btrfs_io *btrfs_io_bottom(struct btrfs_io *io);
