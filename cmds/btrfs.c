@@ -283,6 +283,7 @@ const struct cmd_group btrfs_cmd_group = {
 		/* New top-level commands and groups go here, in help order. */
 		&cmd_struct_check,
 		&cmd_struct_inspect,
+		&cmd_struct_rescue,
 		&cmd_struct_restore,
 		&cmd_struct_help,
 		&cmd_struct_version,

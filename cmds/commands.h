@@ -85,6 +85,8 @@ extern const struct cmd_group btrfs_cmd_group;
 /* Groups. */
 extern const struct cmd_group inspect_cmd_group;
 extern const struct cmd_struct cmd_struct_inspect;
+extern const struct cmd_group rescue_cmd_group;
+extern const struct cmd_struct cmd_struct_rescue;
 
 /* Commands. */
 extern const struct cmd_struct cmd_struct_inspect_dump_super;

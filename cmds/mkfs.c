@@ -19,6 +19,7 @@
 #include "cmds/commands.h"
 #include "cmds/mkfs.h"
 #include "cmds/mkfs-devices.h"
+#include "kernel-shared/undo.h"
 #include "kernel-shared/volumes.h"
 #include "common/help.h"
 #include "common/messages.h"
@@ -58,6 +59,7 @@ static const char * const mkfs_usage[] = {
 	OPTLINE("-r|--rootdir DIR", "copy DIR into the new filesystem (not supported\nyet: refused)"),
 	OPTLINE("--shrink", "with --rootdir, shrink to the smallest size\n(not supported yet: refused)"),
 	OPTLINE("-K|--nodiscard", "do not discard (TRIM) block devices first"),
+	OPTLINE("--undo FILE", "save what is overwritten to FILE, so that\n'btrfs rescue undo FILE DEVICE...' can put it back\n(implies -K)"),
 	OPTLINE("-f|--force", "overwrite devices that hold a filesystem"),
 	"General:",
 	OPTLINE("-q|--quiet", "print nothing but errors"),
@@ -75,6 +77,7 @@ enum {
 	OPT_CSUM = 256,
 	OPT_DEVICE_UUID,
 	OPT_SHRINK,
+	OPT_UNDO,
 	OPT_HELP,
 };
 
@@ -98,6 +101,7 @@ static const struct option long_options[] = {
 	{ "runtime-features", required_argument, NULL, 'R' },
 	{ "sectorsize", required_argument, NULL, 's' },
 	{ "shrink", no_argument, NULL, OPT_SHRINK },
+	{ "undo", required_argument, NULL, OPT_UNDO },
 	{ "uuid", required_argument, NULL, 'U' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "version", no_argument, NULL, 'V' },
@@ -222,6 +226,9 @@ static int parse_value_option(int c, const char *arg, struct mkfs_opts *opts)
 	case 'U':
 		opts->fsid_set = true;
 		return parse_uuid_opt(arg, opts->fsid);
+	case OPT_UNDO:
+		opts->undo_file = arg;
+		return 0;
 	case OPT_DEVICE_UUID:
 		opts->dev_uuid_set = true;
 		return parse_uuid_opt(arg, opts->dev_uuid);
@@ -539,7 +546,8 @@ static void discard_devices(const struct mkfs_opts *opts,
 	bool any = false;
 	int i;
 
-	if (opts->nodiscard)
+	/* a discard cannot be undone: --undo implies -K */
+	if (opts->nodiscard || opts->undo_file)
 		return;
 	for (i = 0; i < opts->nr_devices; i++) {
 		if (!mdevs[i].is_bdev)
@@ -551,6 +559,70 @@ static void discard_devices(const struct mkfs_opts *opts,
 		printf("\n");
 }
 
+/*
+ * --undo: create the undo file and stack its recorder over every device.
+ * Returns the recorder (NULL without --undo); on error prints why, sets
+ * *failed and returns what must be aborted.
+ */
+static struct btrfs_undo *start_undo(const struct mkfs_opts *opts,
+				     struct mkfs_device *mdevs, bool *failed)
+{
+	struct btrfs_undo *undo;
+	int i, ret;
+
+	*failed = false;
+	if (!opts->undo_file)
+		return NULL;
+	ret = btrfs_undo_create(opts->undo_file, "mkfs.btrfs", &undo);
+	if (ret == -EEXIST)
+		error("undo file %s exists and is not empty (the undo file of an earlier command?): refusing to overwrite it",
+		      opts->undo_file);
+	else if (ret)
+		error("cannot create undo file %s: %s", opts->undo_file,
+		      strerror(-ret));
+	if (ret) {
+		*failed = true;
+		return NULL;
+	}
+	for (i = 0; i < opts->nr_devices; i++) {
+		struct btrfs_io *io;
+
+		ret = btrfs_undo_push(undo, mdevs[i].io, &io);
+		if (ret) {
+			error("cannot record %s in undo file %s: %s",
+			      mdevs[i].path, opts->undo_file, strerror(-ret));
+			*failed = true;
+			break;
+		}
+		mdevs[i].io = io;
+	}
+	return undo;
+}
+
+/* Close the devices and finish the undo file.  0 or -1 (printed). */
+static int close_all(const struct mkfs_opts *opts, struct mkfs_device *mdevs,
+		     struct btrfs_undo *undo)
+{
+	u64 bytes = 0, records = 0;
+	int ret = mkfs_close_devices(mdevs, opts->nr_devices);
+	int err;
+
+	if (!undo)
+		return ret;
+	btrfs_undo_stats(undo, &bytes, &records);
+	err = btrfs_undo_finish(undo);
+	if (err) {
+		error("finishing undo file %s failed: %s (its records can still be replayed)",
+		      opts->undo_file, strerror(-err));
+		return -1;
+	}
+	if (opts->verbose)
+		printf("Undo file %s: %llu bytes of old data in %llu records\n",
+		       opts->undo_file, (unsigned long long)bytes,
+		       (unsigned long long)records);
+	return ret;
+}
+
 /* Open, check sizes, discard, write, print.  0 or -1 (error printed). */
 static int make_filesystem(const struct mkfs_opts *opts,
 			   struct mkfs_device *mdevs,
@@ -558,15 +630,27 @@ static int make_filesystem(const struct mkfs_opts *opts,
 {
 	struct btrfs_mkfs_config cfg;
 	struct btrfs_mkfs_result res;
+	struct btrfs_undo *undo;
 	const char *what = NULL;
+	bool failed;
 	int ret;
 
 	if (mkfs_open_devices(opts->devices, opts->nr_devices, opts->force,
 			      opts->byte_count, mdevs))
 		return -1;
+	undo = start_undo(opts, mdevs, &failed);
+	if (failed) {
+		mkfs_close_devices(mdevs, opts->nr_devices);
+		if (undo) {
+			/* nothing was written yet: no use for the file */
+			btrfs_undo_abort(undo);
+			unlink(opts->undo_file);
+		}
+		return -1;
+	}
 	fill_config(opts, mdevs, devs, &cfg);
 	if (check_min_size(&cfg)) {
-		mkfs_close_devices(mdevs, opts->nr_devices);
+		close_all(opts, mdevs, undo);
 		return -1;
 	}
 	discard_devices(opts, mdevs);
@@ -576,8 +660,11 @@ static int make_filesystem(const struct mkfs_opts *opts,
 		error("making the filesystem failed while %s: %s",
 		      what ? what : "writing", strerror(-ret));
 		error_last_io();
+		if (undo)
+			fprintf(stderr, "'btrfs rescue undo %s' with the same devices puts back what was overwritten\n",
+				opts->undo_file);
 	}
-	if (mkfs_close_devices(mdevs, opts->nr_devices) && ret >= 0)
+	if (close_all(opts, mdevs, undo) && ret >= 0)
 		ret = -EIO;
 	if (ret < 0)
 		return -1;

@@ -36,6 +36,7 @@ struct mkfs_opts {
 	u64 byte_count;			/* -b, 0: whole device */
 	bool force;
 	bool nodiscard;
+	const char *undo_file;		/* --undo: NULL without */
 	int verbose;			/* 0 with -q, 1 by default, +1 per -v */
 	char **devices;
 	int nr_devices;
