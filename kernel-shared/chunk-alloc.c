@@ -656,6 +656,25 @@ static int update_dev_item(struct btrfs_trans_handle *trans,
 	return ret;
 }
 
+int btrfs_write_dirty_dev_items(struct btrfs_trans_handle *trans,
+				bool *did_work)
+{
+	struct btrfs_device *dev;
+
+	for (dev = trans->fs_info->fs_devices->devices; dev; dev = dev->next) {
+		int ret;
+
+		if (!dev->dirty)
+			continue;
+		dev->dirty = false;
+		*did_work = true;
+		ret = update_dev_item(trans, dev);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 /* The chunk item of @map, rebuilt from the map. */
 static int insert_chunk_item(struct btrfs_trans_handle *trans,
 			     const struct map_lookup *map)

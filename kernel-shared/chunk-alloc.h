@@ -42,6 +42,13 @@ int btrfs_create_chunk(struct btrfs_trans_handle *trans, u64 type,
 		       struct btrfs_block_group **bg_ret);
 
 /*
+ * Rewrite the dev item of every device marked dirty (a repair open set
+ * its bytes used right).  Sets *did_work when there was one.  0 or <0.
+ */
+int btrfs_write_dirty_dev_items(struct btrfs_trans_handle *trans,
+				bool *did_work);
+
+/*
  * Phase 2 for @bg (with new_chunk set): dev extents, dev items, chunk
  * item, free-space tree entries.  The caller inserts the block group item
  * and clears new_chunk.  0 or negative errno (abort).

@@ -175,6 +175,22 @@ struct btrfs_root {
 	struct btrfs_fs_info *fs_info;
 };
 
+/* What a repair open (OPEN_CTREE_REPAIR) found wrong and set right. */
+enum btrfs_open_fixup_kind {
+	BTRFS_FIXUP_BG_USED,		/* id: block group start */
+	BTRFS_FIXUP_DEV_BYTES_USED,	/* id: devid */
+	BTRFS_FIXUP_SUPER_BYTES_USED,	/* id: 0 */
+	BTRFS_FIXUP_FST_NOT_VALID,	/* id, found, expected: 0 */
+	BTRFS_FIXUP_LOG_DROPPED,	/* id: log root bytenr */
+};
+
+struct btrfs_open_fixup {
+	enum btrfs_open_fixup_kind kind;
+	u64 id;
+	u64 found;			/* on disk */
+	u64 expected;			/* recomputed, in memory now */
+};
+
 /*
  * An open filesystem.  Filled by open_ctree(); read-only users only read it.
  * Invariants: nodesize/sectorsize/csum_type are validated copies of the
@@ -218,6 +234,11 @@ struct btrfs_fs_info {
 	size_t nr_block_groups;
 	struct btrfs_trans_handle *running_transaction;
 	bool write_failed;		/* after an abort: close only */
+
+	/* OPEN_CTREE_REPAIR: what the open set right (disk-io.h). */
+	struct btrfs_open_fixup *open_fixups;
+	size_t nr_open_fixups;
+	bool drop_log;			/* the next commit clears the log root */
 };
 
 static inline bool btrfs_fs_incompat(const struct btrfs_fs_info *fs_info,

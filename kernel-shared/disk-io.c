@@ -1106,6 +1106,11 @@ static int setup_log_tree(struct btrfs_fs_info *fs_info,
 
 	if (!bytenr)
 		return 0;
+	/* a log the caller drops is never read */
+	if ((fs_info->open_flags & (OPEN_CTREE_WRITES | OPEN_CTREE_REPAIR |
+				    OPEN_CTREE_ZERO_LOG)) ==
+	    (OPEN_CTREE_WRITES | OPEN_CTREE_REPAIR | OPEN_CTREE_ZERO_LOG))
+		return 0;
 	check.level = btrfs_super_log_root_level(sb);
 	check.transid = btrfs_super_generation(sb) + 1;
 	eb = read_tree_block(fs_info, bytenr, &check);
@@ -1159,7 +1164,13 @@ static bool write_args_ok(const struct open_ctree_args *args)
 			   OPEN_CTREE_BACKUP_ROOT;
 
 	if (!(args->flags & OPEN_CTREE_WRITES))
-		return true;
+		return !(args->flags & (OPEN_CTREE_REPAIR | OPEN_CTREE_ZERO_LOG));
+	if ((args->flags & OPEN_CTREE_ZERO_LOG) &&
+	    !(args->flags & OPEN_CTREE_REPAIR))
+		return false;
+	/* a repair may start from any copy or root; the commit keeps it */
+	if (args->flags & OPEN_CTREE_REPAIR)
+		return !(args->flags & OPEN_CTREE_CHUNK_ONLY);
 	return !(args->flags & bad) && args->super_mirror == 0 &&
 	       !args->super_bytenr && !args->tree_root_bytenr &&
 	       !args->chunk_root_bytenr;
@@ -1169,6 +1180,7 @@ static bool write_args_ok(const struct open_ctree_args *args)
 static const char *unsupported_for_writes(const struct btrfs_fs_info *fs_info)
 {
 	const struct btrfs_super_block *sb = &fs_info->super_copy;
+	bool repair = fs_info->open_flags & OPEN_CTREE_REPAIR;
 
 	if (btrfs_fs_incompat(fs_info, BTRFS_FEATURE_INCOMPAT_ZONED))
 		return "zoned (writing not supported)";
@@ -1178,15 +1190,123 @@ static const char *unsupported_for_writes(const struct btrfs_fs_info *fs_info)
 		return "raid stripe tree (writing not supported)";
 	if (!btrfs_fs_incompat(fs_info, BTRFS_FEATURE_INCOMPAT_MIXED_BACKREF))
 		return "old backref format (writing not supported)";
-	if (btrfs_super_log_root(sb))
+	if (btrfs_super_log_root(sb) &&
+	    !(repair && (fs_info->open_flags & OPEN_CTREE_ZERO_LOG)))
 		return "log tree to replay (mount the filesystem first)";
 	if (btrfs_super_flags(sb) & ~BTRFS_HEADER_FLAG_WRITTEN)
 		return "superblock flags (seeding, metadump or interrupted change)";
 	if (btrfs_fs_compat_ro(fs_info, BTRFS_FEATURE_COMPAT_RO_FREE_SPACE_TREE) &&
 	    !btrfs_fs_compat_ro(fs_info,
-				BTRFS_FEATURE_COMPAT_RO_FREE_SPACE_TREE_VALID))
+				BTRFS_FEATURE_COMPAT_RO_FREE_SPACE_TREE_VALID) &&
+	    !repair)
 		return "free space tree not valid";
 	return NULL;
+}
+
+/* A repair open: the trees every write may touch must be there. */
+static const char *missing_for_writes(const struct btrfs_fs_info *fs_info)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(global_trees); i++) {
+		const struct global_tree *t = &global_trees[i];
+
+		if (t->objectid == BTRFS_FS_TREE_OBJECTID ||
+		    t->objectid == BTRFS_QUOTA_TREE_OBJECTID ||
+		    t->objectid == BTRFS_UUID_TREE_OBJECTID)
+			continue;
+		if (!global_tree_required(fs_info, t->objectid) &&
+		    t->objectid != BTRFS_CSUM_TREE_OBJECTID)
+			continue;
+		if (!*global_slot((struct btrfs_fs_info *)fs_info, t))
+			return t->what;
+	}
+	return NULL;
+}
+
+struct dev_usage {
+	struct btrfs_fs_info *fs_info;
+	int err;
+};
+
+/* Add the bytes @map takes on each device to that device's expected use. */
+static int add_map_usage(const struct map_lookup *map, void *ctx)
+{
+	struct dev_usage *u = ctx;
+
+	for (int i = 0; i < map->num_stripes; i++) {
+		struct btrfs_device *dev =
+			btrfs_find_device(u->fs_info->fs_devices,
+					  map->stripes[i].devid, NULL);
+
+		if (!dev) {
+			u->err = -EUCLEAN;
+			return 1;
+		}
+		dev->expected_used += btrfs_chunk_stripe_dev_len(map);
+	}
+	return 0;
+}
+
+/*
+ * Repair open: device and superblock bytes used recomputed from the chunks
+ * and the block groups, where they differ.
+ */
+static int fix_accounting(struct btrfs_fs_info *fs_info)
+{
+	struct btrfs_super_block *sb = &fs_info->super_copy;
+	struct dev_usage u = { fs_info, 0 };
+	struct btrfs_device *dev;
+	u64 used = 0;
+	int ret;
+
+	for (dev = fs_info->fs_devices->devices; dev; dev = dev->next)
+		dev->expected_used = 0;
+	ret = btrfs_for_each_chunk_map(fs_info, add_map_usage, &u);
+	if (u.err)
+		return u.err;
+	if (ret < 0)
+		return ret;
+	for (dev = fs_info->fs_devices->devices; dev; dev = dev->next) {
+		if (dev->missing || dev->bytes_used == dev->expected_used)
+			continue;
+		ret = btrfs_add_open_fixup(fs_info, BTRFS_FIXUP_DEV_BYTES_USED,
+					   dev->devid, dev->bytes_used,
+					   dev->expected_used);
+		if (ret)
+			return ret;
+		dev->bytes_used = dev->expected_used;
+		dev->dirty = true;
+	}
+	for (size_t i = 0; i < fs_info->nr_block_groups; i++)
+		used += fs_info->block_groups[i]->used;
+	if (btrfs_super_bytes_used(sb) != used) {
+		ret = btrfs_add_open_fixup(fs_info,
+					   BTRFS_FIXUP_SUPER_BYTES_USED, 0,
+					   btrfs_super_bytes_used(sb), used);
+		if (ret)
+			return ret;
+		btrfs_set_super_bytes_used(sb, used);
+	}
+	return 0;
+}
+
+/* Repair open: the log and the free space tree's validity. */
+static int note_repair_state(struct btrfs_fs_info *fs_info)
+{
+	const struct btrfs_super_block *sb = &fs_info->super_copy;
+	int ret = 0;
+
+	if (btrfs_super_log_root(sb)) {
+		ret = btrfs_add_open_fixup(fs_info, BTRFS_FIXUP_LOG_DROPPED,
+					   btrfs_super_log_root(sb), 0, 0);
+		fs_info->drop_log = true;
+	}
+	if (!ret &&
+	    btrfs_fs_compat_ro(fs_info, BTRFS_FEATURE_COMPAT_RO_FREE_SPACE_TREE) &&
+	    !btrfs_fs_compat_ro(fs_info,
+				BTRFS_FEATURE_COMPAT_RO_FREE_SPACE_TREE_VALID))
+		ret = btrfs_add_open_fixup(fs_info, BTRFS_FIXUP_FST_NOT_VALID,
+					   0, 0, 0);
+	return ret;
 }
 
 static int setup_writes(struct btrfs_fs_info *fs_info,
@@ -1197,9 +1317,22 @@ static int setup_writes(struct btrfs_fs_info *fs_info,
 
 	if (what)
 		return fail(why, -EOPNOTSUPP, what, 0);
+	if (fs_info->open_flags & OPEN_CTREE_REPAIR) {
+		what = missing_for_writes(fs_info);
+		if (what)
+			return fail(why, -EUCLEAN, what, 0);
+		ret = note_repair_state(fs_info);
+		if (ret)
+			return fail(why, ret, "memory", 0);
+	}
 	ret = btrfs_read_block_groups(fs_info);
 	if (ret)
 		return fail(why, ret, "block groups", 0);
+	if (fs_info->open_flags & OPEN_CTREE_REPAIR) {
+		ret = fix_accounting(fs_info);
+		if (ret)
+			return fail(why, ret, "device accounting", 0);
+	}
 	ret = btrfs_read_free_space_tree_formats(fs_info);
 	return ret ? fail(why, ret, "free space tree", 0) : 0;
 }
@@ -1273,6 +1406,7 @@ void close_ctree(struct btrfs_fs_info *fs_info)
 		eb_cache_destroy(fs_info->eb_cache);
 	btrfs_mapping_tree_free(fs_info->mapping_tree);
 	btrfs_close_devices(fs_info->fs_devices);
+	free(fs_info->open_fixups);
 	free(fs_info);
 }
 

@@ -83,6 +83,28 @@ int btrfs_read_dev_super(struct btrfs_io *io, int mirror,
  * images, a seeding device.
  */
 #define OPEN_CTREE_WRITES	(1U << 5)
+/*
+ * Repair open mode, with OPEN_CTREE_WRITES: open a damaged filesystem for
+ * writing.  PARTIAL, BACKUP_ROOT, another superblock copy and chosen
+ * roots are allowed (the next commit makes them current).  Accounting the
+ * engine cannot trust is recomputed instead of refused: block group used
+ * from the extent items, device bytes used from the chunks, superblock
+ * bytes used from the block groups; what differed is listed in
+ * fs_info->open_fixups and is written by the first commit.  A free space
+ * tree not marked valid is accepted (listed; rebuilding it is the
+ * caller's business).  A tree the write path needs (extent, device,
+ * checksum, free space, block group tree) must still be readable, and
+ * everything read is still validated: nothing is written into a block
+ * the tree checker rejected.
+ */
+#define OPEN_CTREE_REPAIR	(1U << 6)
+/*
+ * With OPEN_CTREE_REPAIR: a log tree is not refused; it is dropped by the
+ * first commit (its fsync'd changes are lost, as with btrfs rescue
+ * zero-log) and never read.
+ */
+#define OPEN_CTREE_ZERO_LOG	(1U << 7)
+
 
 struct open_ctree_args {
 	const char * const *devices;	/* paths given by the user */

@@ -221,7 +221,7 @@ static u64 stripe_logical(const struct map_lookup *map, int i, u64 delta)
 	return map->start + nr * map->stripe_len;
 }
 
-static u64 stripe_dev_len(const struct map_lookup *map)
+u64 btrfs_chunk_stripe_dev_len(const struct map_lookup *map)
 {
 	u64 type = map->type & BTRFS_BLOCK_GROUP_PROFILE_MASK;
 
@@ -253,7 +253,7 @@ static int exclude_super_stripes(struct btrfs_fs_info *fs_info,
 		for (int i = 0; !ret && i < map->num_stripes; i++) {
 			u64 phys = map->stripes[i].physical;
 
-			if (sb < phys || sb >= phys + stripe_dev_len(map))
+			if (sb < phys || sb >= phys + btrfs_chunk_stripe_dev_len(map))
 				continue;
 			ret = exclude_range(bg, stripe_logical(map, i, sb - phys),
 					    (map->type &
@@ -263,6 +263,45 @@ static int exclude_super_stripes(struct btrfs_fs_info *fs_info,
 		}
 	}
 	return ret;
+}
+
+int btrfs_add_open_fixup(struct btrfs_fs_info *fs_info,
+			 enum btrfs_open_fixup_kind kind, u64 id, u64 found,
+			 u64 expected)
+{
+	size_t n = fs_info->nr_open_fixups;
+	struct btrfs_open_fixup *f;
+
+	f = realloc(fs_info->open_fixups, (n + 1) * sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	f[n].kind = kind;
+	f[n].id = id;
+	f[n].found = found;
+	f[n].expected = expected;
+	fs_info->open_fixups = f;
+	fs_info->nr_open_fixups = n + 1;
+	return 0;
+}
+
+/*
+ * A block group whose used bytes differ from its extents: refused, or in
+ * a repair open set to the extents' sum and rewritten by the next commit.
+ */
+static int fix_block_group_used(struct btrfs_fs_info *fs_info,
+				struct btrfs_block_group *bg, u64 sum)
+{
+	int ret;
+
+	if (!(fs_info->open_flags & OPEN_CTREE_REPAIR))
+		return -EUCLEAN;
+	ret = btrfs_add_open_fixup(fs_info, BTRFS_FIXUP_BG_USED, bg->start,
+				   bg->used, sum);
+	if (ret)
+		return ret;
+	bg->used = sum;
+	bg->dirty = true;
+	return 0;
 }
 
 int btrfs_read_block_groups(struct btrfs_fs_info *fs_info)
@@ -281,8 +320,8 @@ int btrfs_read_block_groups(struct btrfs_fs_info *fs_info)
 		struct btrfs_block_group *bg = fs_info->block_groups[i];
 
 		if (sums[i] != bg->used)
-			ret = -EUCLEAN;
-		else
+			ret = fix_block_group_used(fs_info, bg, sums[i]);
+		if (!ret)
 			ret = exclude_super_stripes(fs_info, bg);
 	}
 	free(sums);

@@ -48,10 +48,21 @@ struct btrfs_block_group {
  * Load every block group (from the block group tree when the filesystem has
  * one, else the extent tree) and compute its free space from the gaps
  * between the extent items, minus the superblock copies.  0, -EUCLEAN
- * (items overlap or leave their group, used differs from the extents),
+ * (items overlap or leave their group, used differs from the extents:
+ * with OPEN_CTREE_REPAIR the latter is set right, see disk-io.h),
  * -ENOMEM, or a read error.
  */
 int btrfs_read_block_groups(struct btrfs_fs_info *fs_info);
+
+struct map_lookup;
+
+/* Bytes each stripe of the chunk @map takes on its device. */
+u64 btrfs_chunk_stripe_dev_len(const struct map_lookup *map);
+
+/* Append to fs_info->open_fixups (OPEN_CTREE_REPAIR). 0 or -ENOMEM. */
+int btrfs_add_open_fixup(struct btrfs_fs_info *fs_info,
+			 enum btrfs_open_fixup_kind kind, u64 id, u64 found,
+			 u64 expected);
 void btrfs_free_block_groups(struct btrfs_fs_info *fs_info);
 
 /*

@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 
+#include "kernel-shared/chunk-alloc.h"
 #include "kernel-shared/disk-io.h"
 #include "kernel-shared/extent-tree.h"
 #include "kernel-shared/transaction.h"
@@ -225,6 +226,8 @@ static int commit_cowonly_roots(struct btrfs_trans_handle *trans)
 		if (!ret)
 			ret = btrfs_write_dirty_block_groups(trans, &did_work);
 		if (!ret)
+			ret = btrfs_write_dirty_dev_items(trans, &did_work);
+		if (!ret)
 			ret = update_root_items(trans, &did_work);
 		if (!ret && !did_work && !btrfs_delayed_refs_pending(trans))
 			return 0;
@@ -266,6 +269,11 @@ static void update_super(struct btrfs_trans_handle *trans)
 	btrfs_set_super_chunk_root(sb, chunk->start);
 	btrfs_set_super_chunk_root_level(sb, btrfs_header_level(chunk));
 	btrfs_set_super_chunk_root_generation(sb, btrfs_header_generation(chunk));
+	if (fs_info->drop_log) {
+		/* a repair open chose to drop the log (OPEN_CTREE_ZERO_LOG) */
+		btrfs_set_super_log_root(sb, 0);
+		btrfs_set_super_log_root_level(sb, 0);
+	}
 	/*
 	 * cache_generation stays: a v1 space cache written at generation N no
 	 * longer matches once we commit N + 1, and the kernel then clears and
