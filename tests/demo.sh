@@ -20,6 +20,8 @@
 set -euo pipefail
 
 TOP_SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
+# a plain build of its own, apart from the sanitizer build of the tests
+BUILD=${DEMO_BUILD:-$TOP_SRCDIR/build}
 OUT=${DEMO_OUT:-$TOP_SRCDIR/demo-output}
 REF_BTRFS=/bin/btrfs
 export TZ=UTC LC_ALL=C
@@ -43,12 +45,8 @@ say() {
 
 build() {
 	say "building"
-	cd "$TOP_SRCDIR"
-	if [ ! -f Makefile ]; then
-		./autogen.sh
-		./configure
-	fi
-	make -j2
+	"$TOP_SRCDIR/tests/configure-build.sh" "$BUILD"
+	make -C "$BUILD" -j2
 }
 
 # make_image IMG: format, mount, fill, unmount
@@ -57,7 +55,7 @@ make_image() {
 
 	say "making a 512MiB filesystem with our mkfs.btrfs"
 	truncate -s 512M "$img"
-	"$TOP_SRCDIR/mkfs.btrfs" -L demo "$img"
+	"$BUILD/mkfs.btrfs" -L demo "$img"
 	say "reference btrfs check of the new filesystem"
 	"$REF_BTRFS" check "$img"
 	mnt=$work/mnt
@@ -79,7 +77,7 @@ compare() {
 
 	shift
 	# the version banner (dump-tree's first line) names each tool: drop it
-	"$TOP_SRCDIR/btrfs" "$@" 2>&1 >"$OUT/$name.ours" || rc=$?
+	"$BUILD/btrfs" "$@" 2>&1 >"$OUT/$name.ours" || rc=$?
 	"$REF_BTRFS" "$@" 2>&1 >"$OUT/$name.reference" || true
 	sed -i -E '1{/^btrfs-(progs|tools) v[0-9][^ ]*$/d}' \
 		"$OUT/$name.ours" "$OUT/$name.reference"
@@ -112,12 +110,12 @@ main() {
 	"$REF_BTRFS" check "$img"
 
 	say "our btrfs check"
-	"$TOP_SRCDIR/btrfs" check "$img" || status=1
+	"$BUILD/btrfs" check "$img" || status=1
 
 	say "our btrfs restore, compared with the files the kernel wrote"
 	rm -rf "$OUT/restored"
 	mkdir -p "$OUT/restored"
-	"$TOP_SRCDIR/btrfs" restore -m -s -S "$img" "$OUT/restored" || status=1
+	"$BUILD/btrfs" restore -m -s -S "$img" "$OUT/restored" || status=1
 	mount -o ro,loop "$img" "$mnt"
 	python3 "$TOP_SRCDIR/tests/helpers/manifest.py" --meta "$mnt" \
 		>"$OUT/restore.kernel"
@@ -133,10 +131,10 @@ main() {
 	fi
 
 	say "our btrfs inspect-internal dump-super -f"
-	"$TOP_SRCDIR/btrfs" inspect-internal dump-super -f "$img"
+	"$BUILD/btrfs" inspect-internal dump-super -f "$img"
 
 	say "our btrfs inspect-internal dump-tree (first 60 lines)"
-	"$TOP_SRCDIR/btrfs" inspect-internal dump-tree "$img" | head -n 60 || true
+	"$BUILD/btrfs" inspect-internal dump-tree "$img" | head -n 60 || true
 
 	say "comparing with the reference tool"
 	compare dump-super inspect-internal dump-super -f "$img" || status=1

@@ -16,7 +16,9 @@
 #
 # Environment: TOP_BUILDDIR (default: the source tree, i.e. an in-tree
 # build), TEST_TIMEOUT seconds per file (default 3600), TEST_LOG_DIR where the
-# TAP logs are kept (default $TOP_BUILDDIR/tests/logs).
+# TAP logs are kept (default $TOP_BUILDDIR/tests/logs), EXPECT_SANITIZERS=1
+# to fail (one failure per program) when a program of the build is not
+# linked with AddressSanitizer and UBSan.
 # Exported to the tests: TOP_SRCDIR, TOP_BUILDDIR, BTRFS_BIN.
 #
 # Exit status: 0 if nothing failed, 1 otherwise.
@@ -188,6 +190,32 @@ collect() {
 	done
 }
 
+# check_sanitized: with EXPECT_SANITIZERS=1, every program of the build
+# must carry ASan and UBSan; each one that does not is a failure
+check_sanitized() {
+	local prog progs=() bad=0
+
+	[ "${EXPECT_SANITIZERS:-0}" = 1 ] || return 0
+	progs=("$TOP_BUILDDIR/btrfs" "$TOP_BUILDDIR/mkfs.btrfs"
+	       "$TOP_BUILDDIR/tests/tools/btrfs-corrupt")
+	mapfile -t -O ${#progs[@]} progs < <(unit_tests)
+	for prog in "${progs[@]}"; do
+		if [ ! -x "$prog" ]; then
+			echo "FAIL sanitizers: $(display_name "$prog") is missing"
+			bad=$((bad + 1))
+		elif ! ldd "$prog" 2>/dev/null | grep -q 'libasan\.' ||
+		     ! ldd "$prog" 2>/dev/null | grep -q 'libubsan\.'; then
+			echo "FAIL sanitizers: $(display_name "$prog") is not built with AddressSanitizer and UBSan (TOP_BUILDDIR=$TOP_BUILDDIR)"
+			bad=$((bad + 1))
+		fi
+	done
+	if [ "$bad" = 0 ]; then
+		echo "PASS sanitizers: ${#progs[@]} programs carry ASan and UBSan"
+		total_pass=$((total_pass + 1))
+	fi
+	total_fail=$((total_fail + bad))
+}
+
 main() {
 	local file files=()
 
@@ -196,6 +224,7 @@ main() {
 		shift
 	fi
 	mkdir -p "$LOG_DIR"
+	check_sanitized
 	mapfile -t files < <(collect "$@")
 	if [ ${#files[@]} = 0 ]; then
 		echo "no tests found (is the tree built? TOP_BUILDDIR=$TOP_BUILDDIR)"

@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # From a fresh Debian 12 checkout to test results, as root: install the
-# dependencies, build in the source tree with AddressSanitizer and
-# UndefinedBehaviorSanitizer, run every test. Arguments are passed to
-# tests/run-tests.sh (to run a subset).
+# dependencies, build with AddressSanitizer and UndefinedBehaviorSanitizer
+# in a build directory of its own (build-sanitize/, or $SANITIZE_BUILD), so
+# that a plain build left by the demo is never reused, and run every test
+# with EXPECT_SANITIZERS=1: the runner fails when the programs it runs are
+# not sanitized. Arguments are passed to tests/run-tests.sh (a subset).
 #
 # The last line printed is always "N passed, N failed, N skipped"; a failed
 # set-up step counts as one failure. Exit status: 0 only if nothing failed.
@@ -25,9 +27,10 @@ step() {
 	fi
 }
 
+BUILD=${SANITIZE_BUILD:-$PWD/build-sanitize}
+
 step deps tests/install-deps.sh
-step autogen ./autogen.sh
-step configure ./configure --enable-sanitizers
-step build make -j2
+step configure tests/configure-build.sh "$BUILD" --enable-sanitizers
+step build make -C "$BUILD" -j2
 echo "=== tests"
-exec tests/run-tests.sh "$@"
+TOP_BUILDDIR=$BUILD EXPECT_SANITIZERS=1 exec tests/run-tests.sh "$@"
