@@ -154,7 +154,7 @@ fail:
 int btrfs_io_open(const char *path, unsigned int flags, struct btrfs_io **io)
 {
 	static int faults_state;	/* 0 unknown, 1 none, 2 set up */
-	struct btrfs_io *file;
+	struct btrfs_io *file = NULL;
 	int ret;
 
 	ret = open_file(path, flags, &file);
