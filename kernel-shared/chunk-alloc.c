@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 
+#include "common/array.h"
 #include "kernel-shared/chunk-alloc.h"
 #include "kernel-shared/extent-tree.h"
 #include "kernel-shared/free-space-tree.h"
@@ -317,23 +318,15 @@ u64 btrfs_map_stripe_size(const struct map_lookup *map)
 struct used_list {
 	struct btrfs_dev_free_range *r;
 	int nr;
-	int cap;
+	size_t cap;
 };
 
 static int used_add(struct used_list *l, u64 start, u64 len)
 {
-	if (l->nr == l->cap) {
-		int cap = l->cap ? l->cap * 2 : 64;
-		void *p;
-
-		if (cap > (1 << 24))
-			return -E2BIG;
-		p = realloc(l->r, (size_t)cap * sizeof(*l->r));
-		if (!p)
-			return -ENOMEM;
-		l->r = p;
-		l->cap = cap;
-	}
+	if (l->nr >= (1 << 24))
+		return -E2BIG;
+	if (array_reserve(l->r, l->cap, (size_t)l->nr + 1, 64))
+		return -ENOMEM;
 	l->r[l->nr++] = (struct btrfs_dev_free_range){ start, len };
 	return 0;
 }

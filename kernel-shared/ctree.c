@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <stdlib.h>
 
+#include "common/array.h"
 #include "kernel-shared/ctree.h"
 #include "kernel-shared/disk-io.h"
 #include "kernel-shared/extent-tree.h"
@@ -532,12 +533,10 @@ static int bfs_push(struct bfs_queue *q, const struct bfs_entry *e)
 		size_t cap = q->cap;
 		struct bfs_entry *items = q->items;
 
-		if (live * 2 > cap || !cap) {
-			cap = cap ? cap * 2 : 256;
-			items = realloc(q->items, cap * sizeof(*items));
-			if (!items)
-				return -ENOMEM;
-		}
+		/* grow only when more than half the queue is live */
+		if ((live * 2 > cap || !cap) &&
+		    array_reserve(items, cap, cap + 1, 256))
+			return -ENOMEM;
 		memmove(items, items + q->head, live * sizeof(*items));
 		q->items = items;
 		q->cap = cap;

@@ -232,12 +232,14 @@ struct btrfs_fs_info {
 	 */
 	struct btrfs_block_group **block_groups;	/* sorted by start */
 	size_t nr_block_groups;
+	size_t cap_block_groups;
 	struct btrfs_trans_handle *running_transaction;
 	bool write_failed;		/* after an abort: close only */
 
 	/* OPEN_CTREE_REPAIR: what the open set right (disk-io.h). */
 	struct btrfs_open_fixup *open_fixups;
 	size_t nr_open_fixups;
+	size_t cap_open_fixups;
 	bool drop_log;			/* the next commit clears the log root */
 };
 

@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 
+#include "common/array.h"
 #include "kernel-shared/delayed-ref.h"
 #include "kernel-shared/extent-tree.h"
 #include "kernel-shared/transaction.h"
@@ -56,16 +57,8 @@ new_head(struct btrfs_delayed_ref_root *d, size_t idx, u64 bytenr,
 {
 	struct btrfs_delayed_ref_head *head;
 
-	if (d->nr == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 64;
-		struct btrfs_delayed_ref_head **heads;
-
-		heads = realloc(d->heads, cap * sizeof(*heads));
-		if (!heads)
-			return NULL;
-		d->heads = heads;
-		d->cap = cap;
-	}
+	if (array_reserve(d->heads, d->cap, d->nr + 1, 64))
+		return NULL;
 	head = calloc(1, sizeof(*head));
 	if (!head)
 		return NULL;
@@ -106,16 +99,9 @@ static int merge_ref(struct btrfs_delayed_ref_head *head,
 		}
 		return 0;
 	}
-	if (head->nr_refs == head->max_refs) {
-		int max = head->max_refs ? head->max_refs * 2 : 2;
-		struct btrfs_delayed_tree_ref *refs;
-
-		refs = realloc(head->refs, (size_t)max * sizeof(*refs));
-		if (!refs)
-			return -ENOMEM;
-		head->refs = refs;
-		head->max_refs = max;
-	}
+	if (array_reserve(head->refs, head->max_refs,
+			  (size_t)head->nr_refs + 1, 2))
+		return -ENOMEM;
 	head->refs[head->nr_refs++] = *want;
 	return 0;
 }

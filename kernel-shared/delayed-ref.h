@@ -42,7 +42,7 @@ struct btrfs_delayed_ref_head {
 	int total_ref_mod;
 	struct btrfs_delayed_tree_ref *refs;
 	int nr_refs;
-	int max_refs;
+	size_t max_refs;
 };
 
 struct btrfs_delayed_ref_root {

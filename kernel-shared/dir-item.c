@@ -2,7 +2,7 @@
 /*
  * Directory entries and extended attributes (see dir-item.h).
  */
-#include "common/csum.h"	/* before format.h: see disk-io.c */
+#include "common/csum.h"
 
 #include <stdlib.h>
 

@@ -8,7 +8,6 @@
  * only transaction commit calls them.  The read path keeps no mutable state
  * outside the extent buffer cache, so several threads may read at once.
  */
-/* csum.h declares an enum whose names format.h also #defines: include it first. */
 #include "common/csum.h"
 
 #include <fcntl.h>

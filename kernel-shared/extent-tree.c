@@ -3,12 +3,11 @@
  * Block groups, the two-stage extent allocator, and applying delayed tree
  * block references to the extent tree.
  */
-/* csum.h declares an enum whose names format.h also #defines: include it
- * first. */
 #include "common/csum.h"
 
 #include <stdlib.h>
 
+#include "common/array.h"
 #include "kernel-shared/chunk-alloc.h"
 #include "kernel-shared/delayed-ref.h"
 #include "kernel-shared/disk-io.h"
@@ -50,6 +49,7 @@ void btrfs_free_block_groups(struct btrfs_fs_info *fs_info)
 	free(fs_info->block_groups);
 	fs_info->block_groups = NULL;
 	fs_info->nr_block_groups = 0;
+	fs_info->cap_block_groups = 0;
 }
 
 u64 btrfs_total_reserved(const struct btrfs_fs_info *fs_info)
@@ -74,7 +74,7 @@ static int add_block_group(struct btrfs_fs_info *fs_info,
 			   const struct extent_buffer *leaf, int slot)
 {
 	struct btrfs_block_group_item *item;
-	struct btrfs_block_group *bg, **arr, *prev = NULL;
+	struct btrfs_block_group *bg, *prev = NULL;
 	size_t n = fs_info->nr_block_groups;
 
 	if (btrfs_item_size(leaf, slot) < sizeof(*item) || key->offset == 0)
@@ -83,10 +83,9 @@ static int add_block_group(struct btrfs_fs_info *fs_info,
 		prev = fs_info->block_groups[n - 1];
 	if (prev && prev->start + prev->length > key->objectid)
 		return -EUCLEAN;
-	arr = realloc(fs_info->block_groups, (n + 1) * sizeof(*arr));
-	if (!arr)
+	if (array_reserve(fs_info->block_groups, fs_info->cap_block_groups,
+			  n + 1, 16))
 		return -ENOMEM;
-	fs_info->block_groups = arr;
 	bg = calloc(1, sizeof(*bg));
 	if (!bg)
 		return -ENOMEM;
@@ -96,7 +95,7 @@ static int add_block_group(struct btrfs_fs_info *fs_info,
 	bg->length = key->offset;
 	bg->flags = btrfs_block_group_flags(leaf, item);
 	bg->used = btrfs_block_group_used(leaf, item);
-	arr[n] = bg;
+	fs_info->block_groups[n] = bg;
 	fs_info->nr_block_groups = n + 1;
 	return btrfs_add_free_space(bg, bg->start, bg->length);
 }
@@ -272,14 +271,14 @@ int btrfs_add_open_fixup(struct btrfs_fs_info *fs_info,
 	size_t n = fs_info->nr_open_fixups;
 	struct btrfs_open_fixup *f;
 
-	f = realloc(fs_info->open_fixups, (n + 1) * sizeof(*f));
-	if (!f)
+	if (array_reserve(fs_info->open_fixups, fs_info->cap_open_fixups,
+			  n + 1, 8))
 		return -ENOMEM;
+	f = fs_info->open_fixups;
 	f[n].kind = kind;
 	f[n].id = id;
 	f[n].found = found;
 	f[n].expected = expected;
-	fs_info->open_fixups = f;
 	fs_info->nr_open_fixups = n + 1;
 	return 0;
 }
@@ -343,12 +342,12 @@ static int insert_block_group(struct btrfs_fs_info *fs_info,
 	    (pos < n && bg->start + bg->length >
 			fs_info->block_groups[pos]->start))
 		return -EEXIST;
-	arr = realloc(fs_info->block_groups, (n + 1) * sizeof(*arr));
-	if (!arr)
+	if (array_reserve(fs_info->block_groups, fs_info->cap_block_groups,
+			  n + 1, 16))
 		return -ENOMEM;
+	arr = fs_info->block_groups;
 	memmove(arr + pos + 1, arr + pos, (n - pos) * sizeof(*arr));
 	arr[pos] = bg;
-	fs_info->block_groups = arr;
 	fs_info->nr_block_groups = n + 1;
 	return 0;
 }

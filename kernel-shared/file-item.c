@@ -2,10 +2,11 @@
 /*
  * File extents, data checksums and verified data reads (see file-item.h).
  */
-#include "common/csum.h"	/* before format.h: see disk-io.c */
+#include "common/csum.h"
 
 #include <stdlib.h>
 
+#include "common/array.h"
 #include "kernel-shared/disk-io.h"
 #include "kernel-shared/file-item.h"
 #include "kernel-shared/transaction.h"
@@ -309,16 +310,9 @@ static int collect_csum_items(struct btrfs_fs_info *fs_info, u64 bytenr,
 		covered = btrfs_item_size(path->nodes[0], path->slots[0]) /
 			  fs_info->csum_size * (u64)fs_info->sectorsize;
 		if (key.offset + covered > bytenr) {
-			if (*nr == cap) {
-				u64 *k;
-
-				cap = cap ? cap * 2 : 8;
-				k = realloc(*keys, cap * sizeof(*k));
-				if (!k) {
-					ret = -ENOMEM;
-					break;
-				}
-				*keys = k;
+			if (array_reserve(*keys, cap, *nr + 1, 8)) {
+				ret = -ENOMEM;
+				break;
 			}
 			(*keys)[(*nr)++] = key.offset;
 		}

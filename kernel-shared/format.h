@@ -21,6 +21,7 @@
 #ifndef BTRFS_FORMAT_H
 #define BTRFS_FORMAT_H
 
+#include "common/csum.h"
 #include "kernel-shared/kerncompat.h"
 #include "kernel-shared/extent-io.h"
 
@@ -32,7 +33,6 @@
 #define BTRFS_SUPER_MIRROR_MAX 3
 #define BTRFS_SUPER_MIRROR_SHIFT 12
 
-#define BTRFS_CSUM_SIZE 32
 #define BTRFS_FSID_SIZE 16
 #define BTRFS_UUID_SIZE 16
 #define BTRFS_LABEL_SIZE 256
@@ -47,11 +47,10 @@
 #define BTRFS_FREE_SPACE_EXTENT 1
 #define BTRFS_FREE_SPACE_BITMAP 2
 
-/* Checksum algorithms (super_block.csum_type). */
-#define BTRFS_CSUM_TYPE_CRC32 0
-#define BTRFS_CSUM_TYPE_XXHASH 1
-#define BTRFS_CSUM_TYPE_SHA256 2
-#define BTRFS_CSUM_TYPE_BLAKE2 3
+/*
+ * Checksum algorithms (super_block.csum_type) and BTRFS_CSUM_SIZE are
+ * defined once, in common/csum.h (included above).
+ */
 
 /* Object ids of trees and special objects. */
 #define BTRFS_ROOT_TREE_OBJECTID 1ULL

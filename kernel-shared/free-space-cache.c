@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 
+#include "common/array.h"
 #include "kernel-shared/extent-tree.h"
 #include "kernel-shared/free-space-cache.h"
 
@@ -34,16 +35,8 @@ static size_t first_after(const struct btrfs_free_space_ctl *ctl, u64 start)
 static int insert_at(struct btrfs_free_space_ctl *ctl, size_t idx, u64 start,
 		     u64 len)
 {
-	if (ctl->nr == ctl->cap) {
-		size_t cap = ctl->cap ? ctl->cap * 2 : 16;
-		struct btrfs_free_extent *ents;
-
-		ents = realloc(ctl->ents, cap * sizeof(*ents));
-		if (!ents)
-			return -ENOMEM;
-		ctl->ents = ents;
-		ctl->cap = cap;
-	}
+	if (array_reserve(ctl->ents, ctl->cap, ctl->nr + 1, 16))
+		return -ENOMEM;
 	memmove(&ctl->ents[idx + 1], &ctl->ents[idx],
 		(ctl->nr - idx) * sizeof(*ctl->ents));
 	ctl->ents[idx] = (struct btrfs_free_extent){ start, len };

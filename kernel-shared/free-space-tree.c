@@ -7,6 +7,7 @@
  */
 #include <stdlib.h>
 
+#include "common/array.h"
 #include "kernel-shared/extent-tree.h"
 #include "kernel-shared/free-space-tree.h"
 #include "kernel-shared/root-tree.h"
@@ -448,15 +449,8 @@ static int runs_add(struct free_runs *r, u64 start, u64 len)
 		r->v[r->nr - 1].len += len;
 		return 0;
 	}
-	if (r->nr == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 64;
-		struct btrfs_free_extent *v = realloc(r->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		r->v = v;
-		r->cap = cap;
-	}
+	if (array_reserve(r->v, r->cap, r->nr + 1, 64))
+		return -ENOMEM;
 	r->v[r->nr++] = (struct btrfs_free_extent){ start, len };
 	return 0;
 }
@@ -523,16 +517,9 @@ static int delete_group_items(struct btrfs_trans_handle *trans,
 		if (key.objectid >= bg->start + bg->length)
 			break;
 		if (key.type == type) {
-			if (nr == cap) {
-				struct btrfs_key *k;
-
-				cap = cap ? cap * 2 : 64;
-				k = realloc(keys, cap * sizeof(*k));
-				if (!k) {
-					ret = -ENOMEM;
-					break;
-				}
-				keys = k;
+			if (array_reserve(keys, cap, nr + 1, 64)) {
+				ret = -ENOMEM;
+				break;
 			}
 			keys[nr++] = key;
 		}

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "kernel-shared/io.h"
 
 #define FAULT_SECTOR 512
@@ -284,15 +285,8 @@ static int hold_write(struct fault_io *f, const void *buf, size_t len,
 {
 	struct held_write *w;
 
-	if (f->nr_held == f->cap_held) {
-		size_t cap = f->cap_held ? f->cap_held * 2 : 64;
-		void *p = realloc(f->held, cap * sizeof(*f->held));
-
-		if (!p)
-			return -ENOMEM;
-		f->held = p;
-		f->cap_held = cap;
-	}
+	if (array_reserve(f->held, f->cap_held, f->nr_held + 1, 64))
+		return -ENOMEM;
 	w = &f->held[f->nr_held];
 	w->data = malloc(len);
 	if (!w->data)

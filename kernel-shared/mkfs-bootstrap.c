@@ -6,12 +6,12 @@
  * write them to every copy of their chunk and write temporary-magic
  * superblocks.
  */
-/* csum.h declares an enum whose names format.h also #defines: include it first. */
 #include "common/csum.h"
 #include <stdlib.h>
 #include <unistd.h>
 #include <uuid/uuid.h>
 
+#include "common/array.h"
 #include "kernel-shared/disk-io.h"
 #include "kernel-shared/mkfs-internal.h"
 #include "kernel-shared/raid56.h"
@@ -55,7 +55,7 @@ struct boot_item {
 struct boot_leaf {
 	struct boot_item *items;
 	int nr;
-	int cap;
+	size_t cap;
 };
 
 struct mkfs_boot {
@@ -459,18 +459,9 @@ static void *leaf_add(struct boot_leaf *l, u64 objectid, u8 type, u64 offset,
 
 	if (*err)
 		return NULL;
-	if (l->nr == l->cap) {
-		int cap = l->cap ? l->cap * 2 : 16;
-		struct boot_item *n;
-
-		n = realloc(l->items, (size_t)cap * sizeof(*n));
-
-		if (!n) {
-			*err = -ENOMEM;
-			return NULL;
-		}
-		l->items = n;
-		l->cap = cap;
+	if (array_reserve(l->items, l->cap, (size_t)l->nr + 1, 16)) {
+		*err = -ENOMEM;
+		return NULL;
 	}
 	it = &l->items[l->nr];
 	it->data = calloc(1, size ? size : 1);

@@ -15,7 +15,6 @@
  *   tree and block group tree conversions); the last commit writes the
  *   real magic.
  */
-/* csum.h declares an enum whose names format.h also #defines: include it first. */
 #include "common/csum.h"
 #include <stdlib.h>
 

@@ -2,7 +2,6 @@
 /*
  * New trees, top directories, inode refs, dir items and uuid tree entries.
  */
-/* csum.h declares an enum whose names format.h also #defines: include it first. */
 #include "common/csum.h"
 #include <stdlib.h>
 #include <time.h>

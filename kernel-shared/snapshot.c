@@ -3,8 +3,6 @@
  * Snapshots: copying a subvolume's root node and tying the new tree into
  * the root tree, the parent directory and the uuid tree.
  */
-/* csum.h declares an enum whose names format.h also #defines: include it
- * first. */
 #include "common/csum.h"
 
 #include <stdlib.h>

@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 
+#include "common/array.h"
 #include "kernel-shared/chunk-alloc.h"
 #include "kernel-shared/disk-io.h"
 #include "kernel-shared/extent-tree.h"
@@ -32,22 +33,6 @@ struct btrfs_trans_handle *btrfs_start_transaction(struct btrfs_fs_info *fs_info
 	return trans;
 }
 
-static int grow(void **arr, size_t *cap, size_t nr, size_t size)
-{
-	size_t ncap;
-	void *p;
-
-	if (nr < *cap)
-		return 0;
-	ncap = *cap ? *cap * 2 : 64;
-	p = realloc(*arr, ncap * size);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = ncap;
-	return 0;
-}
-
 int btrfs_mark_buffer_dirty(struct btrfs_trans_handle *trans,
 			    struct extent_buffer *eb)
 {
@@ -55,8 +40,8 @@ int btrfs_mark_buffer_dirty(struct btrfs_trans_handle *trans,
 		return 0;
 	if (btrfs_header_generation(eb) != trans->transid)
 		return -EUCLEAN;	/* a committed block must be COWed */
-	if (grow((void **)&trans->dirty, &trans->cap_dirty, trans->nr_dirty,
-		 sizeof(*trans->dirty)))
+	if (array_reserve(trans->dirty, trans->cap_dirty, trans->nr_dirty + 1,
+			  64))
 		return -ENOMEM;
 	set_extent_buffer_dirty(eb);
 	trans->dirty[trans->nr_dirty++] = extent_buffer_get(eb);
@@ -69,8 +54,8 @@ int btrfs_mark_root_dirty(struct btrfs_trans_handle *trans,
 	for (size_t i = 0; i < trans->nr_dirty_roots; i++)
 		if (trans->dirty_roots[i] == root)
 			return 0;
-	if (grow((void **)&trans->dirty_roots, &trans->cap_dirty_roots,
-		 trans->nr_dirty_roots, sizeof(*trans->dirty_roots)))
+	if (array_reserve(trans->dirty_roots, trans->cap_dirty_roots,
+			  trans->nr_dirty_roots + 1, 64))
 		return -ENOMEM;
 	trans->dirty_roots[trans->nr_dirty_roots++] = root;
 	return 0;
@@ -78,8 +63,8 @@ int btrfs_mark_root_dirty(struct btrfs_trans_handle *trans,
 
 int btrfs_pin_extent(struct btrfs_trans_handle *trans, u64 start, u64 len)
 {
-	if (grow((void **)&trans->pinned, &trans->cap_pinned, trans->nr_pinned,
-		 sizeof(*trans->pinned)))
+	if (array_reserve(trans->pinned, trans->cap_pinned,
+			  trans->nr_pinned + 1, 64))
 		return -ENOMEM;
 	trans->pinned[trans->nr_pinned++] =
 		(struct btrfs_pinned_extent){ start, len };

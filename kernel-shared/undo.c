@@ -11,7 +11,6 @@
  * written the device write is refused and every later one too: a device
  * write the file does not cover would make the file a lie.
  */
-/* csum.h declares an enum whose names format.h also #defines: include it first. */
 #include "common/csum.h"
 
 #include <endian.h>
@@ -25,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/array.h"
 #include "kernel-shared/undo.h"
 
 #define UNDO_MAGIC		"BTRFSUND"
@@ -373,16 +373,8 @@ static int mark_saved(struct undo_dev *u, uint64_t start, uint64_t end)
 		j++;
 	}
 	if (j == i) {
-		if (u->nr_saved == u->cap_saved) {
-			size_t cap = u->cap_saved ? u->cap_saved * 2 : 64;
-			struct saved_range *n = realloc(u->saved,
-							cap * sizeof(*n));
-
-			if (!n)
-				return -ENOMEM;
-			u->saved = n;
-			u->cap_saved = cap;
-		}
+		if (array_reserve(u->saved, u->cap_saved, u->nr_saved + 1, 64))
+			return -ENOMEM;
 		memmove(&u->saved[i + 1], &u->saved[i],
 			(u->nr_saved - i) * sizeof(*u->saved));
 		u->nr_saved++;
@@ -763,16 +755,8 @@ static const char *check_record(const struct btrfs_undo_info *info,
 static int add_record(struct btrfs_undo_info *info,
 		      const struct btrfs_undo_record *rec, size_t *cap)
 {
-	if (info->nr_records == *cap) {
-		size_t n = *cap ? *cap * 2 : 256;
-		struct btrfs_undo_record *r = realloc(info->records,
-						      n * sizeof(*r));
-
-		if (!r)
-			return -ENOMEM;
-		info->records = r;
-		*cap = n;
-	}
+	if (array_reserve(info->records, *cap, info->nr_records + 1, 256))
+		return -ENOMEM;
 	info->records[info->nr_records++] = *rec;
 	return 0;
 }

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/device-scan.h"
+#include "common/array.h"
 #include "kernel-shared/disk-io.h"
 #include "kernel-shared/volumes.h"
 
@@ -517,16 +518,9 @@ static int insert_map(struct btrfs_mapping_tree *tree, struct map_lookup *map)
 		free(map);
 		return (int)pos;
 	}
-	if (tree->nr == tree->cap) {
-		size_t cap = tree->cap ? tree->cap * 2 : 64;
-		struct map_lookup **maps = realloc(tree->maps, cap * sizeof(*maps));
-
-		if (!maps) {
-			free(map);
-			return -ENOMEM;
-		}
-		tree->maps = maps;
-		tree->cap = cap;
+	if (array_reserve(tree->maps, tree->cap, tree->nr + 1, 64)) {
+		free(map);
+		return -ENOMEM;
 	}
 	idx = (size_t)pos;
 	memmove(&tree->maps[idx + 1], &tree->maps[idx],

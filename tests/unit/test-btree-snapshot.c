@@ -46,8 +46,6 @@
  * subvolume sync so the cleaner drops them); our verifier and the
  * reference check pass again.
  */
-/* csum.h declares an enum whose names format.h also #defines: include it
- * first. */
 #include "common/csum.h"
 
 #include <errno.h>
