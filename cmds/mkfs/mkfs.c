@@ -17,8 +17,8 @@
 
 #include "common/csum.h"	/* before the engine headers: see csum.h */
 #include "cmds/commands.h"
-#include "cmds/mkfs.h"
-#include "cmds/mkfs-devices.h"
+#include "cmds/mkfs/mkfs.h"
+#include "cmds/mkfs/mkfs-devices.h"
 #include "kernel-shared/undo.h"
 #include "kernel-shared/volumes.h"
 #include "common/help.h"

@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "cmds/commands.h"
-#include "cmds/restore.h"
-#include "cmds/restore-sys.h"
+#include "cmds/restore/restore.h"
+#include "cmds/restore/restore-sys.h"
 #include "common/compression.h"
 #include "common/messages.h"
 #include "common/open-error.h"
