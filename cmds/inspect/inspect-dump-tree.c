@@ -14,8 +14,8 @@
 #include <uuid/uuid.h>
 
 #include "cmds/commands.h"
+#include "cmds/open-error.h"
 #include "common/messages.h"
-#include "common/open-error.h"
 #include "common/utils.h"
 #include "kernel-shared/ctree.h"
 #include "kernel-shared/disk-io.h"
