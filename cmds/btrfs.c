@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "cmds/commands.h"
-#include "common/help.h"
+#include "cmds/help.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"

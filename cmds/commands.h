@@ -20,7 +20,7 @@
 #ifndef BTRFS_CMDS_COMMANDS_H
 #define BTRFS_CMDS_COMMANDS_H
 
-#include "common/help.h"
+#include "cmds/help.h"
 
 /* cmd_struct.flags */
 #define CMD_HIDDEN	(1U << 0)	/* not listed in help, no abbreviation */

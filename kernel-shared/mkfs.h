@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Making a new filesystem (issue #3).  The engine part of mkfs.btrfs: the
- * frontend (cmds/mkfs.c) parses and validates options, probes and opens
+ * frontend (cmds/mkfs/mkfs.c) parses and validates options, probes and opens
  * the devices and prints; btrfs_make_filesystem() writes the filesystem
  * and never prints.
  */

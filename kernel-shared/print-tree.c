@@ -16,9 +16,12 @@
  * Output goes through a small buffer in struct pt_ctx with our own integer
  * formatting: a large filesystem prints hundreds of MB and printf() parsing
  * would dominate.  Every public entry point flushes the buffer to the FILE
- * before it returns and before anything is written to stderr.
+ * before it returns and before it reports a problem to the caller.
+ *
+ * Nothing here writes to stderr: what 6.2 complains about while printing
+ * (bad leaves, unreadable children) goes to the caller's problem sink as a
+ * struct btrfs_print_problem, and the frontend words it.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +54,7 @@ static void pt_init(struct pt_ctx *c, const struct btrfs_print_opts *opts,
 {
 	memset(c, 0, sizeof(*c));
 	c->opts = opts;
-	c->f = f ? f : stdout;
+	c->f = f;
 	c->buf = buf;
 	c->cap = cap;
 }
@@ -161,18 +164,12 @@ static void pt_hex16(struct pt_ctx *c, u64 v)
 	pt_hex_bytes(c, be, sizeof(be));
 }
 
-/* Write everything buffered so far, then to stderr in printf style. */
-static void pt_stderr(struct pt_ctx *c, const char *fmt, ...)
-	__attribute__((__format__(__printf__, 2, 3)));
-static void pt_stderr(struct pt_ctx *c, const char *fmt, ...)
+/* Write everything buffered so far, then hand @p to the caller's sink. */
+static void pt_problem(struct pt_ctx *c, const struct btrfs_print_problem *p)
 {
-	va_list ap;
-
 	pt_flush(c);
-	fflush(c->f);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
+	if (c->opts->problem)
+		c->opts->problem(c->opts->problem_arg, p);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1002,13 +999,28 @@ static int pt_leaf_free_space(struct pt_ctx *c, const struct extent_buffer *eb)
 		used = (int)(pt_item_offset(eb, 0) + pt_item_size(eb, 0) -
 			     pt_item_offset(eb, nr - 1) +
 			     (u32)sizeof(struct btrfs_item) * nr);
-		if (used < 0)
-			pt_stderr(c, "kernel-shared/ctree.c:1948: leaf_space_used: Warning: assertion `data_len < 0` failed, value 1\n");
+		if (used < 0) {
+			struct btrfs_print_problem p = {
+				.kind = BTRFS_PRINT_LEAF_USED_NEGATIVE,
+				.bytenr = btrfs_header_bytenr(eb),
+			};
+
+			pt_problem(c, &p);
+		}
 	}
 	ret = (int)(data_size - (u32)used);
-	if (ret < 0)
-		pt_stderr(c, "leaf free space ret %d, leaf data size %u, used %d nritems %d\n",
-			  ret, data_size, used, (int)nr);
+	if (ret < 0) {
+		struct btrfs_print_problem p = {
+			.kind = BTRFS_PRINT_LEAF_OVERFULL,
+			.bytenr = btrfs_header_bytenr(eb),
+			.free_space = ret,
+			.limit = data_size,
+			.used = used,
+			.nritems = nr,
+		};
+
+		pt_problem(c, &p);
+	}
 	return ret;
 }
 
@@ -1108,8 +1120,8 @@ static void pt_item_body(struct pt_ctx *c, const struct pt_item *it)
 }
 
 /*
- * Print item @slot; false when its data lies outside the leaf (reported on
- * stderr as 6.2 does, and the caller stops).
+ * Print item @slot; false when its data lies outside the leaf (reported to
+ * the caller as 6.2 reports it, and the caller stops).
  */
 static bool pt_leaf_item(struct pt_ctx *c, const struct extent_buffer *eb,
 			 u32 slot)
@@ -1121,10 +1133,16 @@ static bool pt_leaf_item(struct pt_ctx *c, const struct extent_buffer *eb,
 	it.size = pt_item_size(eb, slot);
 	if (!pt_slot_ok(eb, slot) || off > limit ||
 	    (u64)off + it.size > limit) {
-		pt_stderr(c, "ERROR: leaf %llu slot %u pointer invalid, offset %u size %u leaf data limit %u\n",
-			  (unsigned long long)btrfs_header_bytenr(eb), slot,
-			  off, it.size, limit);
-		pt_stderr(c, "ERROR: skip remaining slots\n");
+		struct btrfs_print_problem p = {
+			.kind = BTRFS_PRINT_ITEM_OUT_OF_LEAF,
+			.bytenr = btrfs_header_bytenr(eb),
+			.slot = (int)slot,
+			.offset = off,
+			.size = it.size,
+			.limit = limit,
+		};
+
+		pt_problem(c, &p);
 		return false;
 	}
 	it.eb = eb;
@@ -1158,9 +1176,16 @@ static void pt_node(struct pt_ctx *c, const struct extent_buffer *eb)
 	struct btrfs_disk_key key;
 	u32 i;
 
-	if (nr > max)
-		pt_stderr(c, "WARNING: node nr_items corrupted, has %u limit %u, continue anyway\n",
-			  nr, max);
+	if (nr > max) {
+		struct btrfs_print_problem p = {
+			.kind = BTRFS_PRINT_NODE_NRITEMS,
+			.bytenr = btrfs_header_bytenr(eb),
+			.nritems = nr,
+			.limit = max,
+		};
+
+		pt_problem(c, &p);
+	}
 	pt_node_header(c, eb);
 	for (i = 0; i < nr && i < max; i++) {
 		btrfs_node_key(eb, &key, (int)i);
@@ -1172,51 +1197,53 @@ static void pt_node(struct pt_ctx *c, const struct extent_buffer *eb)
 	}
 }
 
-/* Stored and computed checksum of a raw copy, as "0x..." strings. */
+/*
+ * Whether the checksum stored in a raw copy differs from the computed one;
+ * if so, both go into @p (stored as wanted, computed as found).
+ */
 static bool pt_raw_csum_bad(const struct btrfs_fs_info *fs_info,
-			    const u8 *raw, char *wanted, char *found)
+			    const u8 *raw, struct btrfs_print_problem *p)
 {
 	u32 size = min_t(u32, fs_info->csum_size, BTRFS_CSUM_SIZE);
-	u8 csum[BTRFS_CSUM_SIZE];
-	u32 i;
 
 	if (btrfs_csum_data(fs_info->csum_type, raw + BTRFS_CSUM_SIZE,
-			    fs_info->nodesize - BTRFS_CSUM_SIZE, csum) < 0)
+			    fs_info->nodesize - BTRFS_CSUM_SIZE,
+			    p->csum_found) < 0)
 		return false;
-	if (!memcmp(csum, raw, size))
+	if (!memcmp(p->csum_found, raw, size))
 		return false;
-	strcpy(wanted, "0x");
-	strcpy(found, "0x");
-	for (i = 0; i < size; i++) {
-		sprintf(wanted + 2 + 2 * i, "%02x", raw[i]);
-		sprintf(found + 2 + 2 * i, "%02x", csum[i]);
-	}
+	memcpy(p->csum_wanted, raw, size);
+	p->csum_size = size;
 	return true;
 }
 
-/* What 6.2's read path says about one bad copy of a tree block. */
+/* What 6.2's read path finds wrong with one copy of a tree block. */
 static void pt_report_copy(struct pt_ctx *c, const u8 *raw, u64 bytenr,
 			   u64 transid)
 {
 	const struct btrfs_fs_info *fs_info = c->opts->fs_info;
 	const struct btrfs_header *h = (const void *)raw;
-	char wanted[2 * BTRFS_CSUM_SIZE + 3];
-	char found[2 * BTRFS_CSUM_SIZE + 3];
+	struct btrfs_print_problem p = {
+		.kind = BTRFS_PRINT_CHILD_CSUM,
+		.bytenr = bytenr,
+	};
 	u64 gen = btrfs_stack_header_generation(h);
 
-	if (pt_raw_csum_bad(fs_info, raw, wanted, found)) {
-		pt_stderr(c, "checksum verify failed on %llu wanted %s found %s\n",
-			  (unsigned long long)bytenr, wanted, found);
+	if (pt_raw_csum_bad(fs_info, raw, &p)) {
+		pt_problem(c, &p);
 		return;
 	}
 	if (btrfs_stack_header_bytenr(h) != bytenr ||
 	    memcmp(h->fsid, fs_info->metadata_uuid, BTRFS_FSID_SIZE))
 		return;
-	if (transid && gen != transid)
-		pt_stderr(c, "parent transid verify failed on %llu wanted %llu found %llu\n",
-			  (unsigned long long)bytenr,
-			  (unsigned long long)transid,
-			  (unsigned long long)gen);
+	if (transid && gen != transid) {
+		memset(&p, 0, sizeof(p));
+		p.kind = BTRFS_PRINT_CHILD_TRANSID;
+		p.bytenr = bytenr;
+		p.wanted = transid;
+		p.found = gen;
+		pt_problem(c, &p);
+	}
 }
 
 /*
@@ -1231,10 +1258,13 @@ static void pt_report_read_error(struct pt_ctx *c, u64 bytenr, u64 transid)
 	int m;
 
 	if (copies <= 0) {
-		pt_stderr(c, "No mapping for %llu-%llu\nCouldn't map the block %llu\n",
-			  (unsigned long long)bytenr,
-			  (unsigned long long)(bytenr + fs_info->nodesize),
-			  (unsigned long long)bytenr);
+		struct btrfs_print_problem p = {
+			.kind = BTRFS_PRINT_CHILD_UNMAPPED,
+			.bytenr = bytenr,
+			.size = fs_info->nodesize,
+		};
+
+		pt_problem(c, &p);
 		return;
 	}
 	if (fs_info->nodesize < sizeof(struct btrfs_header))
@@ -1271,6 +1301,24 @@ static struct extent_buffer *pt_read_child(struct pt_ctx *c,
 static void pt_block(struct pt_ctx *c, struct extent_buffer *eb, bool bfs,
 		     bool follow);
 
+/* Child @slot of @parent, read as @child, is not one level below it. */
+static void pt_child_level(struct pt_ctx *c,
+			   enum btrfs_print_problem_kind kind,
+			   const struct extent_buffer *parent, u32 slot,
+			   const struct extent_buffer *child)
+{
+	struct btrfs_print_problem p = {
+		.kind = kind,
+		.bytenr = btrfs_header_bytenr(parent),
+		.slot = (int)slot,
+		.level = btrfs_header_level(parent),
+		.child = btrfs_header_bytenr(child),
+		.child_level = btrfs_header_level(child),
+	};
+
+	pt_problem(c, &p);
+}
+
 /* Depth first: every child in order; a bad child is reported and skipped. */
 static void pt_dfs_children(struct pt_ctx *c, const struct extent_buffer *eb)
 {
@@ -1282,17 +1330,18 @@ static void pt_dfs_children(struct pt_ctx *c, const struct extent_buffer *eb)
 	for (i = 0; i < nr; i++) {
 		next = pt_read_child(c, eb, i);
 		if (!next) {
-			pt_stderr(c, "failed to read %llu in tree %llu\n",
-				  (unsigned long long)btrfs_node_blockptr(eb, (int)i),
-				  (unsigned long long)btrfs_header_owner(eb));
+			struct btrfs_print_problem p = {
+				.kind = BTRFS_PRINT_CHILD_UNREADABLE,
+				.bytenr = btrfs_node_blockptr(eb, (int)i),
+				.owner = btrfs_header_owner(eb),
+			};
+
+			pt_problem(c, &p);
 			continue;
 		}
 		if (btrfs_header_level(next) != level - 1) {
-			pt_stderr(c, "WARNING: eb corrupted: parent bytenr %llu slot %d level %d child bytenr %llu level has %d expect %d, skipping the slot\n",
-				  (unsigned long long)btrfs_header_bytenr(eb),
-				  (int)i, level,
-				  (unsigned long long)btrfs_header_bytenr(next),
-				  btrfs_header_level(next), level - 1);
+			pt_child_level(c, BTRFS_PRINT_CHILD_LEVEL_SKIPPED, eb,
+				       i, next);
 			free_extent_buffer(next);
 			continue;
 		}
@@ -1321,11 +1370,8 @@ static struct extent_buffer *pt_node_slot(struct pt_ctx *c,
 		return NULL;
 	eb = pt_read_child(c, parent, slot);
 	if (eb && btrfs_header_level(eb) != level - 1) {
-		pt_stderr(c, "ERROR: child eb corrupted: parent bytenr=%llu item=%d parent level=%d child bytenr=%llu child level=%d\n",
-			  (unsigned long long)btrfs_header_bytenr(parent),
-			  (int)slot, level,
-			  (unsigned long long)btrfs_header_bytenr(eb),
-			  btrfs_header_level(eb));
+		pt_child_level(c, BTRFS_PRINT_CHILD_LEVEL_STOPPED, parent, slot,
+			       eb);
 		free_extent_buffer(eb);
 		return NULL;
 	}

@@ -17,10 +17,74 @@
 #define BTRFS_PRINT_CSUM_HEADERS (1U << 4) /* print tree block checksums */
 #define BTRFS_PRINT_CSUM_ITEMS	(1U << 5) /* print each csum in csum items */
 
+/*
+ * What the printer met while printing a block, handed to the caller as data
+ * (btrfs_print_opts.problem); the printer itself never writes a diagnostic.
+ * Each kind's comment names the fields of struct btrfs_print_problem it
+ * sets; the others are 0.
+ */
+enum btrfs_print_problem_kind {
+	/* leaf bytenr: its items' data overlap, the used space is negative */
+	BTRFS_PRINT_LEAF_USED_NEGATIVE,
+	/* leaf bytenr uses more than its limit data bytes: free_space (< 0),
+	 * used, nritems */
+	BTRFS_PRINT_LEAF_OVERFULL,
+	/* leaf bytenr: item slot (offset, size) lies outside its limit data
+	 * bytes; the rest of the leaf is not printed */
+	BTRFS_PRINT_ITEM_OUT_OF_LEAF,
+	/* node bytenr: nritems over its capacity of limit pointers; the
+	 * pointers that fit are printed */
+	BTRFS_PRINT_NODE_NRITEMS,
+	/* child bytenr (size bytes) maps to no chunk */
+	BTRFS_PRINT_CHILD_UNMAPPED,
+	/* a copy of child bytenr fails its checksum: csum_size bytes of
+	 * csum_wanted (stored) and csum_found (computed) */
+	BTRFS_PRINT_CHILD_CSUM,
+	/* a copy of child bytenr has generation found, its parent wanted */
+	BTRFS_PRINT_CHILD_TRANSID,
+	/* depth first: child bytenr of a node of tree owner could not be
+	 * read (after the copy problems above); it is skipped */
+	BTRFS_PRINT_CHILD_UNREADABLE,
+	/* depth first: pointer slot of node bytenr (at level) leads to block
+	 * child at child_level, not level - 1; it is skipped */
+	BTRFS_PRINT_CHILD_LEVEL_SKIPPED,
+	/* breadth first: the same, and the walk stops there */
+	BTRFS_PRINT_CHILD_LEVEL_STOPPED,
+};
+
+struct btrfs_print_problem {
+	enum btrfs_print_problem_kind kind;
+	u64 bytenr;		/* the block printed, or the child read */
+	u64 owner;
+	u64 child;
+	u64 wanted;
+	u64 found;
+	int slot;
+	int level;
+	int child_level;
+	int free_space;
+	int used;
+	u32 nritems;
+	u32 offset;
+	u32 size;
+	u32 limit;
+	u32 csum_size;
+	u8 csum_wanted[BTRFS_CSUM_SIZE];
+	u8 csum_found[BTRFS_CSUM_SIZE];
+};
+
+/*
+ * How to print.  @out receives all the text and must not be NULL.  Each
+ * problem met is passed to @problem (with @problem_arg) at the point of
+ * the output where it arises, after everything before it has been written
+ * to @out; with @problem NULL problems are not reported.
+ */
 struct btrfs_print_opts {
 	FILE *out;
 	unsigned int flags;			/* BTRFS_PRINT_* */
 	struct btrfs_fs_info *fs_info;		/* for following children and csum size */
+	void (*problem)(void *arg, const struct btrfs_print_problem *p);
+	void *problem_arg;
 };
 
 /* Print one leaf with all its items. */
@@ -30,11 +94,15 @@ void btrfs_print_leaf(const struct btrfs_print_opts *opts,
 /*
  * Print a block; with BTRFS_PRINT_FOLLOW a node's children are read
  * (verified against the node's expectations) and printed too, DFS or BFS.
- * Children that fail to read are reported on stderr in the reference's words
- * and skipped.
+ * Children that fail to read are reported through opts->problem and
+ * skipped, as the reference does.
  */
 void btrfs_print_tree(const struct btrfs_print_opts *opts,
 		      struct extent_buffer *eb);
+
+/*
+ * The small printers below write to @out, which must not be NULL.
+ */
 
 /* "key (256 INODE_ITEM 0)" style, without a newline. */
 void btrfs_print_key(FILE *out, const struct btrfs_disk_key *key);

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "cmds/restore.h"
+#include "cmds/restore/restore.h"
 #include "common/compression.h"
 
 #define QUEUE_LEN 16

@@ -17,8 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cmds/restore.h"
-#include "cmds/restore-sys.h"
+#include "cmds/restore/restore.h"
+#include "cmds/restore/restore-sys.h"
 #include "common/messages.h"
 #include "kernel-shared/dir-item.h"
 #include "kernel-shared/disk-io.h"

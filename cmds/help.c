@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "cmds/commands.h"
-#include "common/help.h"
+#include "cmds/help.h"
 
 /* Column where option descriptions start, counted after the indent. */
 #define HELP_OPT_WIDTH 26

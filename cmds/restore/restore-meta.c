@@ -14,8 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cmds/restore.h"
-#include "cmds/restore-sys.h"
+#include "cmds/restore/restore.h"
+#include "cmds/restore/restore-sys.h"
 #include "common/messages.h"
 #include "common/utils.h"
 #include "kernel-shared/dir-item.h"

@@ -17,14 +17,14 @@
 
 #include "common/csum.h"	/* before the engine headers: see csum.h */
 #include "cmds/commands.h"
-#include "cmds/mkfs.h"
-#include "cmds/mkfs-devices.h"
+#include "cmds/help.h"
+#include "cmds/mkfs/mkfs.h"
+#include "cmds/mkfs/mkfs-devices.h"
+#include "cmds/open-error.h"
+#include "common/messages.h"
+#include "common/utils.h"
 #include "kernel-shared/undo.h"
 #include "kernel-shared/volumes.h"
-#include "common/help.h"
-#include "common/messages.h"
-#include "common/open-error.h"
-#include "common/utils.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"

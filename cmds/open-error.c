@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "common/messages.h"
-#include "common/open-error.h"
+#include "cmds/open-error.h"
 
 void error_open_ctree(const char *device, const struct open_ctree_error *why,
 		      const char *super_hint, const char *block_hint)

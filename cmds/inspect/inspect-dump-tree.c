@@ -14,8 +14,9 @@
 #include <uuid/uuid.h>
 
 #include "cmds/commands.h"
+#include "cmds/open-error.h"
+#include "cmds/print-problem.h"
 #include "common/messages.h"
-#include "common/open-error.h"
 #include "common/utils.h"
 #include "kernel-shared/ctree.h"
 #include "kernel-shared/disk-io.h"
@@ -659,7 +660,11 @@ static int run_dump_tree(struct dump_tree_opts *opts, char **devices, int nr)
 		.flags = OPEN_CTREE_PARTIAL,
 	};
 	struct open_ctree_error why = { 0 };
-	struct btrfs_print_opts popts = { .out = stdout };
+	struct btrfs_print_opts popts = {
+		.out = stdout,
+		.problem = print_tree_problem,
+		.problem_arg = stdout,
+	};
 	struct btrfs_fs_info *fs_info;
 	static char outbuf[1 << 16];
 	int ret;

@@ -3,8 +3,8 @@
  * One ERROR line explaining why open_ctree() failed, shared by every
  * command that opens a filesystem.
  */
-#ifndef BTRFS_COMMON_OPEN_ERROR_H
-#define BTRFS_COMMON_OPEN_ERROR_H
+#ifndef BTRFS_CMDS_OPEN_ERROR_H
+#define BTRFS_CMDS_OPEN_ERROR_H
 
 #include <stdbool.h>
 

@@ -4,8 +4,8 @@
  * (struct cmd_struct and struct cmd_group, see cmds/commands.h). The texts
  * and exit codes follow the reference btrfs tool.
  */
-#ifndef BTRFS_COMMON_HELP_H
-#define BTRFS_COMMON_HELP_H
+#ifndef BTRFS_CMDS_HELP_H
+#define BTRFS_CMDS_HELP_H
 
 #include <stdbool.h>
 #include <stdio.h>

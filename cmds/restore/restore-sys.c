@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cmds/restore-sys.h"
+#include "cmds/restore/restore-sys.h"
 
 int rsys_kind_at(int dir_fd, const char *name)
 {

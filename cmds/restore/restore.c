@@ -15,11 +15,11 @@
 #include <unistd.h>
 
 #include "cmds/commands.h"
-#include "cmds/restore.h"
-#include "cmds/restore-sys.h"
+#include "cmds/open-error.h"
+#include "cmds/restore/restore-sys.h"
+#include "cmds/restore/restore.h"
 #include "common/compression.h"
 #include "common/messages.h"
-#include "common/open-error.h"
 #include "common/utils.h"
 #include "kernel-shared/disk-io.h"
 #include "kernel-shared/inode.h"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The "btrfs inspect-internal" group: low-level views of a filesystem's
- * metadata. Each command lives in its own cmds/inspect-*.c file.
+ * metadata. Each command lives in its own cmds/inspect/inspect-*.c file.
  */
 #include "cmds/commands.h"
 

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "cmds/mkfs.h"
+#include "cmds/mkfs/mkfs.h"
 #include "common/messages.h"
 
 /* mkfs_feature.options */

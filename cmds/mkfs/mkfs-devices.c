@@ -20,7 +20,7 @@
 
 #include <blkid.h>
 
-#include "cmds/mkfs-devices.h"
+#include "cmds/mkfs/mkfs-devices.h"
 #include "common/device-scan.h"
 #include "common/messages.h"
 #include "common/utils.h"

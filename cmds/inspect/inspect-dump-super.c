@@ -27,7 +27,7 @@
 #include "common/csum.h"
 
 #include "cmds/commands.h"
-#include "common/help.h"
+#include "cmds/help.h"
 #include "common/messages.h"
 #include "kernel-shared/ctree.h"
 #include "kernel-shared/disk-io.h"

@@ -24,7 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cmds/restore.h"
+#include "cmds/restore/restore.h"
 #include "common/compression.h"
 #include "common/messages.h"
 #include "kernel-shared/disk-io.h"
