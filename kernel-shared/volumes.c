@@ -668,39 +668,68 @@ int btrfs_map_block(struct btrfs_fs_info *fs_info, u64 logical, int mirror,
 /* ------------------------------------------------------------------ */
 /* Reading the chunk map from disk. */
 
+int btrfs_sys_array_next(const u8 *array, u32 size, u32 *cur,
+			 struct btrfs_sys_array_entry *e)
+{
+	const u32 key_len = sizeof(struct btrfs_disk_key);
+	u32 pos = *cur;
+	u16 num_stripes;
+
+	memset(e, 0, sizeof(*e));
+	if (pos >= size)
+		return 0;
+	e->problem = BTRFS_SYS_ARRAY_SHORT;
+	e->need = key_len;
+	e->at = pos;
+	if (size - pos < key_len)
+		return -EUCLEAN;
+	e->key = (const struct btrfs_disk_key *)(array + pos);
+	pos += key_len;
+	e->at = pos;
+	if (btrfs_stack_disk_key_type(e->key) != BTRFS_CHUNK_ITEM_KEY) {
+		e->problem = BTRFS_SYS_ARRAY_NOT_CHUNK;
+		return -EUCLEAN;
+	}
+	/* a chunk of one stripe first, to read its stripe count */
+	e->need = (u32)btrfs_chunk_item_size(1);
+	if (size - pos < e->need)
+		return -EUCLEAN;
+	e->chunk = (const struct btrfs_chunk *)(array + pos);
+	num_stripes = btrfs_stack_chunk_num_stripes(e->chunk);
+	if (!num_stripes) {
+		e->problem = BTRFS_SYS_ARRAY_NO_STRIPES;
+		return -EUCLEAN;
+	}
+	e->need = (u32)btrfs_chunk_item_size(num_stripes);
+	if (size - pos < e->need)
+		return -EUCLEAN;
+	e->chunk_offset = pos;
+	e->chunk_size = e->need;
+	*cur = pos + e->chunk_size;
+	return 1;
+}
+
 int btrfs_read_sys_array(struct btrfs_fs_info *fs_info)
 {
 	const struct btrfs_super_block *sb = &fs_info->super_copy;
-	const u8 *array = sb->sys_chunk_array;
 	u32 size = btrfs_super_sys_array_size(sb);
+	struct btrfs_sys_array_entry e;
 	u32 cur = 0;
 	int ret;
 
 	if (size > BTRFS_SYSTEM_CHUNK_ARRAY_SIZE)
 		return -EUCLEAN;
-	while (cur < size) {
-		const struct btrfs_disk_key *key = (const void *)(array + cur);
-		const struct btrfs_chunk *chunk;
-		u32 item_size;
-
-		if (size - cur < sizeof(*key) + sizeof(*chunk) ||
-		    btrfs_stack_disk_key_type(key) != BTRFS_CHUNK_ITEM_KEY)
-			return -EUCLEAN;
-		cur += sizeof(*key);
-		chunk = (const void *)(array + cur);
-		item_size = (u32)btrfs_chunk_item_size(
-			btrfs_stack_chunk_num_stripes(chunk));
-		if (item_size > size - cur ||
-		    !(btrfs_stack_chunk_type(chunk) & BTRFS_BLOCK_GROUP_SYSTEM))
+	while ((ret = btrfs_sys_array_next(sb->sys_chunk_array, size, &cur,
+					   &e)) > 0) {
+		if (!(btrfs_stack_chunk_type(e.chunk) & BTRFS_BLOCK_GROUP_SYSTEM))
 			return -EUCLEAN;
 		ret = btrfs_add_chunk_map(fs_info,
-					  btrfs_stack_disk_key_offset(key),
-					  chunk, item_size);
+					  btrfs_stack_disk_key_offset(e.key),
+					  e.chunk, e.chunk_size);
 		if (ret)
 			return ret;
-		cur += item_size;
 	}
-	return 0;
+	return ret;
 }
 
 /* Update (or create as missing) the device a DEV_ITEM describes. */

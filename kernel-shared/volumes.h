@@ -101,6 +101,34 @@ int btrfs_map_block(struct btrfs_fs_info *fs_info, u64 logical, int mirror,
 /* Parse the superblock's sys_chunk_array into the map. 0 or -EUCLEAN. */
 int btrfs_read_sys_array(struct btrfs_fs_info *fs_info);
 
+/* Why a sys_chunk_array entry could not be taken (btrfs_sys_array_next). */
+enum btrfs_sys_array_problem {
+	BTRFS_SYS_ARRAY_SHORT,		/* @need bytes at @at pass the end */
+	BTRFS_SYS_ARRAY_NOT_CHUNK,	/* the key at @at is no CHUNK_ITEM */
+	BTRFS_SYS_ARRAY_NO_STRIPES,	/* the chunk at @at has 0 stripes */
+};
+
+/* One entry of a sys_chunk_array, pointers into the array walked. */
+struct btrfs_sys_array_entry {
+	const struct btrfs_disk_key *key;	/* NULL if even it is short */
+	const struct btrfs_chunk *chunk;
+	u32 chunk_offset;			/* of @chunk in the array */
+	u32 chunk_size;
+	enum btrfs_sys_array_problem problem;	/* when -EUCLEAN */
+	u32 need;
+	u32 at;
+};
+
+/*
+ * Walk the first @size bytes of @array (a superblock's sys_chunk_array;
+ * @size from sys_array_size, at most BTRFS_SYSTEM_CHUNK_ARRAY_SIZE): the
+ * entry at *@cur into @e, and *@cur past it.  1 for an entry, 0 at the
+ * end, -EUCLEAN with e->problem, need and at set (and e->key when the key
+ * itself was whole) for an entry that cannot be taken.
+ */
+int btrfs_sys_array_next(const u8 *array, u32 size, u32 *cur,
+			 struct btrfs_sys_array_entry *e);
+
 /* Read every chunk item and dev item of the chunk tree. 0 or <0. */
 int btrfs_read_chunk_tree(struct btrfs_fs_info *fs_info);
 

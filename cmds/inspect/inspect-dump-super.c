@@ -33,6 +33,7 @@
 #include "kernel-shared/disk-io.h"
 #include "kernel-shared/extent-io.h"
 #include "kernel-shared/print-tree.h"
+#include "kernel-shared/volumes.h"
 
 /* Values printed after a field name start at this column (3 tabs). */
 #define SB_VALUE_COLUMN 24
@@ -465,70 +466,55 @@ static void print_fields(FILE *out, const struct btrfs_super_block *sb)
 /* ------------------------------------------------------------------ */
 /* sys_chunk_array. */
 
-/*
- * Print the chunk whose key ended at @cur bytes into the array; returns
- * its size, or 0 after reporting why the array cannot go on.
- */
-static u32 print_sys_chunk(FILE *out, const struct extent_buffer *eb,
-			   u32 cur, u32 array_size)
+/* Why the walk of the array stopped, in the reference's words. */
+static void sys_array_error(const struct btrfs_sys_array_entry *e)
 {
-	size_t array_start = offsetof(struct btrfs_super_block,
-				      sys_chunk_array);
-	const struct btrfs_chunk *chunk =
-		(const struct btrfs_chunk *)(eb->data + array_start + cur);
-	u32 len = btrfs_chunk_item_size(1);
-	u16 num_stripes;
-
-	if (cur + len > array_size)
-		goto short_read;
-	num_stripes = btrfs_chunk_num_stripes(eb, chunk);
-	if (!num_stripes) {
+	switch (e->problem) {
+	case BTRFS_SYS_ARRAY_NOT_CHUNK:
+		error("unexpected item type %u in sys_array at offset %u",
+		      btrfs_stack_disk_key_type(e->key), e->at);
+		break;
+	case BTRFS_SYS_ARRAY_NO_STRIPES:
 		error("invalid number of stripes %u in sys_array at offset %u",
-		      num_stripes, cur);
-		return 0;
+		      0U, e->at);
+		break;
+	case BTRFS_SYS_ARRAY_SHORT:
+		error("sys_array too short to read %u bytes at offset %u",
+		      e->need, e->at);
+		break;
 	}
-	len = btrfs_chunk_item_size(num_stripes);
-	if (cur + len > array_size)
-		goto short_read;
-	btrfs_print_chunk(out, eb, chunk, len);
-	return len;
-short_read:
-	error("sys_array too short to read %u bytes at offset %u", len, cur);
-	return 0;
 }
 
-/* Walk the keys and chunks of the array held in @eb (a superblock copy). */
+/*
+ * Walk the keys and chunks of the array held in @eb (a superblock copy),
+ * with the engine's parser; the chunks are printed from @eb.
+ */
 static void print_sys_array_items(FILE *out, const struct extent_buffer *eb,
 				  u32 array_size)
 {
-	const struct btrfs_super_block *sb =
-		(const struct btrfs_super_block *)eb->data;
-	const u32 key_len = sizeof(struct btrfs_disk_key);
-	const struct btrfs_disk_key *key;
+	const size_t array_start = offsetof(struct btrfs_super_block,
+					    sys_chunk_array);
+	const u8 *array = (const u8 *)eb->data + array_start;
+	struct btrfs_sys_array_entry e;
 	u32 cur = 0;
-	u32 len;
-	int item;
+	int item, ret;
 
-	for (item = 0; cur < array_size; item++) {
-		if (cur + key_len > array_size) {
-			error("sys_array too short to read %u bytes at offset %u",
-			      key_len, cur);
+	for (item = 0; (ret = btrfs_sys_array_next(array, array_size, &cur,
+						   &e)) != 0; item++) {
+		if (e.key) {
+			fprintf(out, "\titem %d ", item);
+			btrfs_print_key(out, e.key);
+			fputc('\n', out);
+		}
+		if (ret < 0) {
+			sys_array_error(&e);
 			return;
 		}
-		key = (const struct btrfs_disk_key *)(sb->sys_chunk_array + cur);
-		cur += key_len;
-		fprintf(out, "\titem %d ", item);
-		btrfs_print_key(out, key);
-		fputc('\n', out);
-		if (btrfs_stack_disk_key_type(key) != BTRFS_CHUNK_ITEM_KEY) {
-			error("unexpected item type %u in sys_array at offset %u",
-			      btrfs_stack_disk_key_type(key), cur);
-			return;
-		}
-		len = print_sys_chunk(out, eb, cur, array_size);
-		if (!len)
-			return;
-		cur += len;
+		btrfs_print_chunk(out, eb,
+				  (const struct btrfs_chunk *)(eb->data +
+							     array_start +
+							     e.chunk_offset),
+				  e.chunk_size);
 	}
 }
 

@@ -307,3 +307,33 @@ sys.stdout.buffer.write(bytes(r.getrandbits(8) for _ in range(69632)))' "$seed" 
 		--bytenr 4096 "$f"
 	check 0 "" -F --bytenr 4096 "$f"
 }
+
+@test "dump-super -f on a damaged sys_chunk_array: the reference's lines and errors" {
+	require_image
+	local corrupt=$TOP_BUILDDIR/tests/tools/btrfs-corrupt f key_type stripes
+	[ -x "$corrupt" ] || { echo "missing $corrupt" >&2; false; }
+	# the array starts at 811; its first key is 17 bytes, then the chunk,
+	# whose num_stripes is at byte 44
+	key_type=$((811 + 8))
+	stripes=$((811 + 17 + 44))
+	for damage in size:40 size:100 type:12 stripes:0; do
+		f=$BATS_TEST_TMPDIR/${damage%%:*}.img
+		cp --sparse=always "$FILES/fs.img" "$f"
+		case $damage in
+		size:*)
+			"$corrupt" "$f" --super-field sys_array_size "${damage#*:}" >/dev/null ;;
+		type:*)
+			printf "\\x$(printf %02x "${damage#*:}")" |
+				dd of="$f" bs=1 seek=$((65536 + key_type)) conv=notrunc status=none
+			# any field write recomputes the superblock checksum
+			"$corrupt" "$f" --super-field sectorsize 4096 >/dev/null ;;
+		stripes:*)
+			printf '\x00\x00' |
+				dd of="$f" bs=1 seek=$((65536 + stripes)) conv=notrunc status=none
+			"$corrupt" "$f" --super-field sectorsize 4096 >/dev/null ;;
+		esac
+		ours -f "$f"
+		[[ $stderr == "ERROR: "*"sys_array"* ]] || { echo "$damage: $stderr" >&2; false; }
+		same_as_ref -f "$f"
+	done
+}
