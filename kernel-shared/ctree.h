@@ -101,6 +101,33 @@ static inline void *btrfs_item_ptr_raw(const struct extent_buffer *eb, int slot)
 
 #define btrfs_item_ptr(eb, slot, type) ((type *)btrfs_item_ptr_raw(eb, slot))
 
+/*
+ * Byte offset in @eb of the data of item @slot, for read_extent_buffer()
+ * and write_extent_buffer(); plus @field_off for a field inside it
+ * (offsetof() of the item's struct).
+ */
+static inline unsigned long btrfs_item_ptr_offset(const struct extent_buffer *eb,
+						  int slot)
+{
+	return BTRFS_LEAF_DATA_OFFSET + btrfs_item_offset(eb, slot);
+}
+
+/*
+ * The drop_progress key of root item @ri in @eb; false (and @key zeroed)
+ * when the field lies outside the buffer (a legacy, short item).
+ */
+static inline bool btrfs_root_drop_progress(const struct extent_buffer *eb,
+					    const struct btrfs_root_item *ri,
+					    struct btrfs_key *key)
+{
+	if (!eb_range_ok(eb, &ri->drop_progress, sizeof(ri->drop_progress))) {
+		memset(key, 0, sizeof(*key));
+		return false;
+	}
+	btrfs_disk_key_to_cpu(key, &ri->drop_progress);
+	return true;
+}
+
 static inline void btrfs_item_key(const struct extent_buffer *eb,
 				  struct btrfs_disk_key *key, int slot)
 {

@@ -367,8 +367,7 @@ static int cut_csum_item(struct btrfs_trans_handle *trans, u64 start,
 		goto out;
 	}
 	read_extent_buffer(path->nodes[0], data,
-			   (unsigned long)((u8 *)btrfs_item_ptr_raw(path->nodes[0],
-					path->slots[0]) - path->nodes[0]->data),
+			   btrfs_item_ptr_offset(path->nodes[0], path->slots[0]),
 			   size);
 	ret = btrfs_del_item(trans, root, path);
 	btrfs_release_path(path);

@@ -176,10 +176,12 @@ static int update_parent_dir(struct btrfs_trans_handle *trans,
 	btrfs_set_inode_transid(leaf, ii, trans->transid);
 	btrfs_set_inode_sequence(leaf, ii, btrfs_inode_sequence(leaf, ii) + 1);
 	write_extent_buffer(leaf, &now,
-			    (unsigned long)((u8 *)&ii->mtime - leaf->data),
+			    btrfs_item_ptr_offset(leaf, path->slots[0]) +
+			    offsetof(struct btrfs_inode_item, mtime),
 			    sizeof(now));
 	write_extent_buffer(leaf, &now,
-			    (unsigned long)((u8 *)&ii->ctime - leaf->data),
+			    btrfs_item_ptr_offset(leaf, path->slots[0]) +
+			    offsetof(struct btrfs_inode_item, ctime),
 			    sizeof(now));
 	ret = btrfs_mark_buffer_dirty(trans, leaf);
 out:

@@ -153,8 +153,8 @@ static int update_root_item(struct btrfs_trans_handle *trans,
 		size = btrfs_item_size(path->nodes[0], path->slots[0]);
 		size = min_t(u32, size, (u32)sizeof(*item));
 		write_extent_buffer(path->nodes[0], item,
-			(unsigned long)((u8 *)btrfs_item_ptr_raw(path->nodes[0],
-				path->slots[0]) - path->nodes[0]->data), size);
+			btrfs_item_ptr_offset(path->nodes[0], path->slots[0]),
+			size);
 		ret = btrfs_mark_buffer_dirty(trans, path->nodes[0]);
 	}
 	btrfs_free_path(path);

@@ -210,8 +210,7 @@ static int csum_leaf(struct extent_buffer *eb, void *arg)
 			st->prev_end = end;
 		add_run(st, key.offset, end);
 		if (st->buf) {
-			unsigned long off = (unsigned long)(
-				btrfs_item_ptr(eb, slot, u8) - eb->data);
+			unsigned long off = btrfs_item_ptr_offset(eb, slot);
 			u32 n = size / cs, i;
 
 			for (i = 0; i < n; i += VERIFY_SECTORS) {

@@ -29,7 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* before format.h: csum.h declares the checksum types as an enum */
 #include "common/csum.h"
 #include "cmds/check/check.h"
 #include "kernel-shared/disk-io.h"

@@ -99,7 +99,6 @@ struct extent_buffer *cw_read_root_item(struct btrfs_fs_info *fs_info,
 					u32 ri_size, struct cw_drop *drop)
 {
 	struct btrfs_tree_parent_check check = { 0 };
-	struct btrfs_disk_key dk;
 
 	memset(drop, 0, sizeof(*drop));
 	if (ri_size < BTRFS_LEGACY_ROOT_ITEM_SIZE)
@@ -108,13 +107,8 @@ struct extent_buffer *cw_read_root_item(struct btrfs_fs_info *fs_info,
 	check.transid = btrfs_root_generation(leaf, ri);
 	if (check.level >= BTRFS_MAX_LEVEL)
 		return ERR_PTR(-EUCLEAN);
-	if (read_extent_buffer(leaf, &dk,
-			       (unsigned long)((const u8 *)&ri->drop_progress -
-					       leaf->data),
-			       sizeof(dk)) == 0) {
-		btrfs_disk_key_to_cpu(&drop->key, &dk);
+	if (btrfs_root_drop_progress(leaf, ri, &drop->key))
 		drop->level = btrfs_root_drop_level(leaf, ri);
-	}
 	return read_tree_block(fs_info, btrfs_root_bytenr(leaf, ri), &check);
 }
 

@@ -15,7 +15,7 @@
 
 #include <uuid/uuid.h>
 
-#include "common/csum.h"	/* before the engine headers: see csum.h */
+#include "common/csum.h"
 #include "cmds/commands.h"
 #include "cmds/help.h"
 #include "cmds/mkfs/mkfs.h"

@@ -19,6 +19,7 @@
 
 #include "cmds/restore/restore.h"
 #include "cmds/restore/restore-sys.h"
+#include "common/array.h"
 #include "common/messages.h"
 #include "kernel-shared/dir-item.h"
 #include "kernel-shared/disk-io.h"
@@ -75,20 +76,13 @@ static void dest_error(struct restore_ctx *ctx)
 static bool block_reported(struct restore_ctx *ctx, u64 bytenr)
 {
 	size_t i;
-	u64 *grown;
 
 	for (i = 0; i < ctx->nr_bad_blocks; i++)
 		if (ctx->bad_blocks[i] == bytenr)
 			return true;
-	if (ctx->nr_bad_blocks == ctx->bad_blocks_cap) {
-		size_t cap = ctx->bad_blocks_cap ? ctx->bad_blocks_cap * 2 : 16;
-
-		grown = realloc(ctx->bad_blocks, cap * sizeof(*grown));
-		if (!grown)
-			return false;
-		ctx->bad_blocks = grown;
-		ctx->bad_blocks_cap = cap;
-	}
+	if (array_reserve(ctx->bad_blocks, ctx->bad_blocks_cap,
+			  ctx->nr_bad_blocks + 1, 16))
+		return false;
 	ctx->bad_blocks[ctx->nr_bad_blocks++] = bytenr;
 	return false;
 }
@@ -275,16 +269,8 @@ static int collect_entry(const struct btrfs_dir_entry *e, void *priv)
 {
 	struct dir_list *list = priv;
 
-	if (list->nr == list->cap) {
-		size_t cap = list->cap ? list->cap * 2 : 64;
-		struct btrfs_dir_entry *grown;
-
-		grown = realloc(list->entries, cap * sizeof(*grown));
-		if (!grown)
-			return -ENOMEM;
-		list->entries = grown;
-		list->cap = cap;
-	}
+	if (array_reserve(list->entries, list->cap, list->nr + 1, 64))
+		return -ENOMEM;
 	list->entries[list->nr++] = *e;
 	return 0;
 }
