@@ -246,3 +246,66 @@ bad_copy() {
 	run run_ref check "$IMG"
 	diag "reference check on a bad second copy: exit $status"
 }
+
+@test "a bad copy of the chunk root, read while opening, is reported too" {
+	local root where phys re
+	copy a-default
+	root=$(ref_super_field "$IMG" chunk_root)
+	where=$(physical "$IMG" "$root" 0)
+	phys=${where##* }
+	[ -n "$phys" ]
+	printf 'XXXXXXXX' | dd of="$IMG" bs=1 seek=$((phys + 200)) conv=notrunc status=none
+	run run_ours check "$IMG"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[ "$(nr_errors)" -eq 1 ]
+	re="^ERROR: tree block copy 1 of 2 on device 1 physical $phys is bad \(checksum mismatch, stored (0x[0-9a-f]+) computed (0x[0-9a-f]+)\), copy 2 used \[root 3 bytenr $root\]$"
+	[[ "$(errors)" =~ $re ]]
+	run run_ref check "$IMG"
+	grep -qF "checksum verify failed on $root wanted ${BASH_REMATCH[1]} found ${BASH_REMATCH[2]}" <<<"$output"
+}
+
+@test "a misdirected write over one copy: the header bytenr names it" {
+	local other where src re
+	bad_copy 0	# sets BYTENR, DEVID, PHYS of copy 1 of the csum root
+	copy a-default
+	# another block of the same chunk: the uuid tree root, copy 1
+	other=$(run_ref inspect-internal dump-tree -t root "$IMG" 2>/dev/null |
+		awk '/\(UUID_TREE ROOT_ITEM/ { getline; for (i = 1; i < NF; i++) if ($i == "bytenr") { print $(i + 1); exit } }')
+	where=$(physical "$IMG" "$other" 0)
+	src=${where##* }
+	[ -n "$src" ] && [ "$other" != "$BYTENR" ]
+	dd if="$IMG" of="$IMG" bs=1 skip="$src" seek="$PHYS" count=16384 conv=notrunc status=none
+	run run_ours check "$IMG"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[ "$(errors)" = "ERROR: tree block copy 1 of 2 on device $DEVID physical $PHYS is bad (header bytenr $other is not the block's), copy 2 used [root 7 bytenr $BYTENR]" ]
+	run run_ref check "$IMG"
+	diag "reference check on a misdirected first copy: exit $status"
+}
+
+@test "a bad copy of a RAID1 tree block on the second device" {
+	local f1 f2 d1 d2 bytenr where devid phys target re
+	f1=$BATS_TEST_TMPDIR/r1.img
+	f2=$BATS_TEST_TMPDIR/r2.img
+	cp --sparse=always "$(image_files i-raid1 | cut -d' ' -f1)" "$f1"
+	cp --sparse=always "$(image_files i-raid1 | cut -d' ' -f2)" "$f2"
+	d1=$(ref_super_field "$f1" dev_item.devid)
+	d2=$(ref_super_field "$f2" dev_item.devid)
+	bytenr=$(run_ref inspect-internal dump-tree -t root "$f1" "$f2" 2>/dev/null |
+		awk '/\(CSUM_TREE ROOT_ITEM/ { getline; for (i = 1; i < NF; i++) if ($i == "bytenr") { print $(i + 1); exit } }')
+	[ -n "$bytenr" ]
+	# the copy that a read tries second: stripe 1
+	where=$(physical "$f1" "$bytenr" 1)
+	devid=${where%% *}
+	phys=${where##* }
+	[ -n "$phys" ]
+	if [ "$devid" = "$d1" ]; then target=$f1; elif [ "$devid" = "$d2" ]; then target=$f2; else return 1; fi
+	printf 'XXXXXXXX' | dd of="$target" bs=1 seek=$((phys + 200)) conv=notrunc status=none
+	run run_ours check "$f1" "$f2"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[ "$(nr_errors)" -eq 1 ]
+	re="^ERROR: tree block copy 2 of 2 on device $devid physical $phys is bad \(checksum mismatch, stored 0x[0-9a-f]+ computed 0x[0-9a-f]+\), copy 1 used \[root 7 bytenr $bytenr\]$"
+	[[ "$(errors)" =~ $re ]]
+}
