@@ -7,7 +7,9 @@
  * Each child is read through read_tree_block_ex() with the expectations of
  * its parent pointer (level, generation, first key), so the engine's
  * verifier names what is wrong (checksum, bytenr, fsid, level, generation,
- * first key, structure with the tree checker's reason and slot).  On top
+ * first key, structure with the tree checker's reason and slot), and the
+ * other copies of a block read are verified as well (devices.c reports a
+ * bad copy while the good one is used).  On top
  * of that the walk checks that the last key of a child sorts before the
  * parent's next key, that header owners fit the tree, and that a block is
  * shared only between subvolume (and relocation) trees.
