@@ -223,6 +223,8 @@ struct btrfs_open_fixup {
  * Invariants: nodesize/sectorsize/csum_type are validated copies of the
  * chosen superblock; every non-NULL root has a verified root node.
  */
+struct btrfs_bad_copy;
+
 struct btrfs_fs_info {
 	struct btrfs_super_block super_copy; /* the superblock in use */
 	u64 super_bytenr;		/* where super_copy was read */
@@ -252,6 +254,9 @@ struct btrfs_fs_info {
 	struct btrfs_mapping_tree *mapping_tree;
 	struct extent_buffer_cache *eb_cache;
 	unsigned int open_flags;	/* OPEN_CTREE_* from disk-io.h */
+	/* open_ctree_args.on_bad_copy (disk-io.h): told of bad tree copies */
+	void (*on_bad_copy)(const struct btrfs_bad_copy *bad, void *data);
+	void *on_bad_copy_data;
 
 	/*
 	 * Write path, only with OPEN_CTREE_WRITES (else NULL / 0).  One writer:

@@ -563,14 +563,47 @@ static int read_one_mirror(struct btrfs_fs_info *fs_info,
  * error to return: a verification failure wins over plain read errors,
  * and -ENODEV means no copy was on a present device.
  */
+#define MAX_TOLD_COPIES 4	/* raid1c4 */
+
+/* Tell the open's caller about the copies that failed before @good. */
+static void tell_bad_copies(struct btrfs_fs_info *fs_info,
+			    const struct extent_buffer *eb, int good,
+			    int copies, const struct btrfs_block_error *bad,
+			    int nr_bad)
+{
+	struct btrfs_bad_copy rec = {
+		.bytenr = eb->start,
+		.good_mirror = good,
+		.copies = copies,
+		.good = eb,
+	};
+	int i;
+
+	for (i = 0; i < nr_bad; i++) {
+		struct btrfs_device *dev = NULL;
+		u64 len;
+
+		rec.mirror = bad[i].mirror;
+		rec.err = &bad[i];
+		rec.physical = 0;
+		if (btrfs_map_block(fs_info, eb->start, rec.mirror, &dev,
+				    &rec.physical, &len))
+			dev = NULL;
+		rec.devid = dev ? dev->devid : 0;
+		fs_info->on_bad_copy(&rec, fs_info->on_bad_copy_data);
+	}
+}
+
 static int read_mirrors(struct btrfs_fs_info *fs_info, struct extent_buffer *eb,
 			const struct btrfs_tree_parent_check *check,
 			struct btrfs_block_error *err)
 {
 	struct btrfs_block_error cur;
+	struct btrfs_block_error bad[MAX_TOLD_COPIES];
 	int copies = btrfs_num_copies(fs_info, eb->start);
 	int result = -EIO;
 	bool all_nodev = copies > 0;
+	int nr_bad = 0;
 	int mirror;
 	int ret;
 
@@ -579,8 +612,13 @@ static int read_mirrors(struct btrfs_fs_info *fs_info, struct extent_buffer *eb,
 		ret = read_one_mirror(fs_info, eb, mirror, check, &cur);
 		if (ret == 0) {
 			eb->read_mirror = mirror;
+			if (fs_info->on_bad_copy && nr_bad)
+				tell_bad_copies(fs_info, eb, mirror, copies,
+						bad, nr_bad);
 			return 0;
 		}
+		if (ret != -ENODEV && nr_bad < MAX_TOLD_COPIES)
+			bad[nr_bad++] = cur;
 		if (ret != -ENODEV)
 			all_nodev = false;
 		if (cur.problem != BLOCK_IO || err->problem == BLOCK_IO) {
@@ -589,6 +627,33 @@ static int read_mirrors(struct btrfs_fs_info *fs_info, struct extent_buffer *eb,
 		}
 	}
 	return all_nodev ? -ENODEV : result;
+}
+
+int btrfs_verify_tree_block_copy(struct btrfs_fs_info *fs_info, u64 bytenr,
+				 int mirror,
+				 const struct btrfs_tree_parent_check *check,
+				 struct btrfs_block_error *err, u64 *devid,
+				 u64 *physical)
+{
+	static const struct btrfs_tree_parent_check no_check = { .level = -1 };
+	struct btrfs_device *dev = NULL;
+	struct extent_buffer *eb;
+	u64 phys = 0, len;
+	int ret;
+
+	if (btrfs_map_block(fs_info, bytenr, mirror, &dev, &phys, &len))
+		dev = NULL;
+	if (devid)
+		*devid = dev ? dev->devid : 0;
+	if (physical)
+		*physical = dev ? phys : 0;
+	eb = alloc_extent_buffer(bytenr, fs_info->nodesize);
+	if (!eb)
+		return -ENOMEM;
+	ret = read_one_mirror(fs_info, eb, mirror, check ? check : &no_check,
+			      err);
+	free_extent_buffer(eb);
+	return ret;
 }
 
 struct extent_buffer *read_tree_block_ex(struct btrfs_fs_info *fs_info,
@@ -1377,6 +1442,8 @@ int open_ctree(const struct open_ctree_args *args, struct btrfs_fs_info **out,
 	if (!fs_info)
 		return fail(why, -ENOMEM, "memory", 0);
 	fs_info->open_flags = args->flags;
+	fs_info->on_bad_copy = args->on_bad_copy;
+	fs_info->on_bad_copy_data = args->on_bad_copy_data;
 	ret = open_ctree_steps(fs_info, args, why);
 	if (ret) {
 		close_ctree(fs_info);

@@ -106,6 +106,24 @@ int btrfs_read_dev_super(struct btrfs_io *io, int mirror,
 #define OPEN_CTREE_ZERO_LOG	(1U << 7)
 
 
+/*
+ * A copy of a tree block that failed verification while another copy of
+ * the same block passed and was used.  The engine prints nothing about it;
+ * a caller that wants to know (btrfs check: the filesystem is damaged even
+ * though every read succeeded) sets open_ctree_args.on_bad_copy.  A copy
+ * on a missing device is not reported (there is nothing to read).
+ */
+struct btrfs_bad_copy {
+	u64 bytenr;				/* logical address of the block */
+	int mirror;				/* the bad copy, 1-based */
+	int good_mirror;			/* the copy returned */
+	int copies;				/* btrfs_num_copies() */
+	u64 devid;				/* where @mirror starts */
+	u64 physical;
+	const struct btrfs_block_error *err;	/* why @mirror failed */
+	const struct extent_buffer *good;	/* the block as returned */
+};
+
 struct open_ctree_args {
 	const char * const *devices;	/* paths given by the user */
 	/*
@@ -121,6 +139,14 @@ struct open_ctree_args {
 	u64 chunk_root_bytenr;		/* 0: from the superblock */
 	unsigned int flags;		/* OPEN_CTREE_* */
 	size_t cache_bytes;		/* extent buffer cache bound; 0 default */
+	/*
+	 * Optional: called for every bad copy of a tree block read from disk
+	 * (struct btrfs_bad_copy above), from the start of the open on.  A
+	 * block served from the cache is not re-read, so a caller may be
+	 * told of the same copy again after the block left the cache.
+	 */
+	void (*on_bad_copy)(const struct btrfs_bad_copy *bad, void *data);
+	void *on_bad_copy_data;
 };
 
 /* Why open_ctree failed, for frontends to explain.  */
@@ -227,6 +253,21 @@ read_tree_block(struct btrfs_fs_info *fs_info, u64 bytenr,
 {
 	return read_tree_block_ex(fs_info, bytenr, check, NULL);
 }
+
+/*
+ * Read copy @mirror (1-based) of the tree block at @bytenr from its device,
+ * never from the cache, and verify it as read_tree_block_ex() verifies a
+ * copy (checksum, header against @check, structure).  For a checker that
+ * wants to know that every copy is good, not only the one a read returns.
+ * 0 when the copy is good, else a negative errno with @err filled (-ENODEV:
+ * the copy is on a missing device).  @devid / @physical (may be NULL) get
+ * where the copy starts, 0 when it is not mapped.
+ */
+int btrfs_verify_tree_block_copy(struct btrfs_fs_info *fs_info, u64 bytenr,
+				 int mirror,
+				 const struct btrfs_tree_parent_check *check,
+				 struct btrfs_block_error *err, u64 *devid,
+				 u64 *physical);
 
 /* Text of a block problem ("checksum mismatch" style). */
 const char *btrfs_block_problem_str(enum btrfs_block_problem p);

@@ -5,7 +5,8 @@
  * cmds/check/pass-*.c in order from one table, then prints the summary.
  *
  * Exit status: 0 no error found, 1 errors found (or a usage / mount
- * refusal), 2 the filesystem could not be opened at all.
+ * refusal), 2 the filesystem could not be opened at all or a device of it
+ * is missing (then the rest was checked, but not all of it could be).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -257,7 +258,10 @@ static void run_passes(struct check_ctx *ctx)
 		u64 before = ctx->nr_findings;
 
 		check_progress_begin(ctx, i + 1, total, check_passes[i].label);
+		/* bad tree block copies met while opening, or by read-ahead */
+		check_bad_copies_flush(ctx);
 		check_passes[i].fn(ctx);
+		check_bad_copies_flush(ctx);
 		check_progress_end(ctx);
 		if (ctx->nr_findings != before && !(ctx->flags & CHECK_F_QUIET))
 			fprintf(ctx->out, "      %llu error%s in this pass\n",
@@ -267,7 +271,7 @@ static void run_passes(struct check_ctx *ctx)
 }
 
 static int open_fs(const struct check_opts *o, char **devices, int nr,
-		   struct btrfs_fs_info **fs_info)
+		   struct check_ctx *ctx, struct btrfs_fs_info **fs_info)
 {
 	struct open_ctree_args args = {
 		.devices = (const char * const *)devices,
@@ -277,12 +281,15 @@ static int open_fs(const struct check_opts *o, char **devices, int nr,
 		.chunk_root_bytenr = o->chunk_root,
 		.flags = OPEN_CTREE_PARTIAL,
 		.cache_bytes = CHECK_CACHE_BYTES,
+		.on_bad_copy = check_on_bad_copy,
+		.on_bad_copy_data = ctx,
 	};
 	struct open_ctree_error why = { 0 };
 
 	if (o->backup)
 		args.flags |= OPEN_CTREE_BACKUP_ROOT;
 	if (open_ctree(&args, fs_info, &why)) {
+		check_short_devices_at_open(ctx, devices, nr);
 		report_open_error(devices[0], &why);
 		return -1;
 	}
@@ -303,13 +310,16 @@ static int run_check(const struct check_opts *o, char **devices, int nr)
 	if (!(o->flags & CHECK_F_QUIET))
 		printf("Opening filesystem to check...\n");
 	fflush(stdout);
-	if (open_fs(o, devices, nr, &fs_info))
+	if (open_fs(o, devices, nr, &ctx, &fs_info)) {
+		check_devices_free(&ctx);
 		return CHECK_EXIT_NO_OPEN;
+	}
 	if (is_mounted(fs_info, mnt, sizeof(mnt))) {
 		if (!o->force) {
 			error("%s is mounted on %s: refusing to check it (--force checks it read-only)",
 			      devices[0], mnt);
 			close_ctree(fs_info);
+			check_devices_free(&ctx);
 			return CHECK_EXIT_ERRORS;
 		}
 		warning("%s is mounted on %s: checking read-only, results may be inconsistent",
@@ -329,12 +339,17 @@ static int run_check(const struct check_opts *o, char **devices, int nr)
 		ret = check_subvol_extents(&ctx, o->subvol_extents);
 		fflush(stdout);
 		close_ctree(fs_info);
+		check_devices_free(&ctx);
 		return ret ? CHECK_EXIT_ERRORS : CHECK_EXIT_CLEAN;
 	}
 	run_passes(&ctx);
 	print_summary(&ctx);
 	fflush(stdout);
 	close_ctree(fs_info);
+	check_devices_free(&ctx);
+	/* a missing device: not the whole filesystem could be checked */
+	if (ctx.missing_devices)
+		return CHECK_EXIT_NO_OPEN;
 	return ctx.nr_findings ? CHECK_EXIT_ERRORS : CHECK_EXIT_CLEAN;
 }
 

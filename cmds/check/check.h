@@ -22,6 +22,7 @@
 #include <stdio.h>
 
 #include "kernel-shared/ctree.h"
+#include "kernel-shared/disk-io.h"
 
 /*
  * What kind of inconsistency a finding is. Grouped by pass; a repair pass
@@ -45,6 +46,10 @@ enum check_code {
 	CHECK_DEV_BYTES_USED,		/* dev item bytes_used != dev extents */
 	CHECK_DEV_TOTALS,		/* super total/used bytes, num_devices */
 	CHECK_CHUNK_ITEM,		/* a chunk item that does not validate */
+	CHECK_DEV_MISSING,		/* a device of the fs not given/found */
+	CHECK_DEV_SIZE,			/* device smaller than its dev item */
+	CHECK_DEV_SUPER_ITEM,		/* superblock dev_item != dev item */
+	CHECK_CHUNK_LOST,		/* no complete copy on present devices */
 
 	/* tree blocks */
 	CHECK_BLOCK_READ = 200,		/* unreadable: csum, header, structure */
@@ -53,6 +58,7 @@ enum check_code {
 	CHECK_BLOCK_LEVEL,		/* level not parent level - 1 */
 	CHECK_BLOCK_OWNER,		/* header owner wrong for this tree */
 	CHECK_BLOCK_TWICE,		/* reached twice where it must not be */
+	CHECK_BLOCK_BAD_COPY,		/* one copy bad, another one used */
 
 	/* extent tree */
 	CHECK_EXTENT_MISSING = 300,	/* referenced, no extent item */
@@ -143,6 +149,13 @@ struct check_ctx {
 	/* optional: called for every finding after it is printed */
 	void (*on_finding)(const struct check_finding *f, void *data);
 	void *on_finding_data;
+
+	/* devices.c: missing devices, short devices, bad tree block copies */
+	u64 missing_devices;		/* nonzero: exit status 2 */
+	struct check_bad_copy *pending;	/* bad copies met before the passes */
+	size_t nr_pending, cap_pending;
+	void *told_copies;		/* struct u64_map of copies reported */
+	u64 data_past_end;		/* pass 7: data bytes past a short device */
 
 	/* progress state, private to report.c */
 	int progress_nr;
@@ -258,6 +271,67 @@ int check_extent_gaps(struct check_ctx *ctx, u64 start, u64 end,
  * group minus the superblock copies (space-cache.c).  0 or negative errno.
  */
 int check_space_cache_v1(struct check_ctx *ctx);
+
+/* ------------------------------------------------------------------ */
+/* Devices (devices.c). */
+
+/* What is kept of a bad tree block copy until it can be reported. */
+struct check_bad_copy {
+	u64 bytenr;
+	u64 owner;			/* header owner of the good copy */
+	u64 devid;
+	u64 physical;
+	int mirror, good_mirror, copies;
+	struct btrfs_block_error err;
+};
+
+/*
+ * open_ctree_args.on_bad_copy for a check: @data is the struct check_ctx.
+ * The copies are queued (any thread may read) and reported by
+ * check_bad_copies_flush(); each copy (bytenr, mirror) is reported once.
+ */
+void check_on_bad_copy(const struct btrfs_bad_copy *bad, void *data);
+
+/* Report the bad copies queued so far (the checking thread only). */
+void check_bad_copies_flush(struct check_ctx *ctx);
+
+/*
+ * Pass 3: verify the copies of @eb after the one that was read (@chk: the
+ * parent's expectations, as for the read) and report each bad one.  Reads
+ * stop at the first good copy, so without this a bad second copy would
+ * never be seen.
+ */
+void check_verify_copies(struct check_ctx *ctx, const struct extent_buffer *eb,
+			 const struct btrfs_tree_parent_check *chk);
+
+/*
+ * The filesystem did not open: say which of the devices @paths are smaller
+ * than the dev_item of their superblock (an image cut short), the likely
+ * reason.
+ */
+void check_short_devices_at_open(struct check_ctx *ctx, char **paths, int nr);
+
+/* Free what devices.c allocated in @ctx. */
+void check_devices_free(struct check_ctx *ctx);
+
+/*
+ * Pass 2: every device of the filesystem present, as large as its dev
+ * item says, its superblock's dev_item equal to the dev item; with missing
+ * devices, which chunks still have a complete copy.
+ */
+void check_devices(struct check_ctx *ctx);
+
+/*
+ * Does [@physical, +@len) of device @devid lie past the end of a device
+ * that is smaller than its dev item (a truncated image)?  Such reads are
+ * not reported one by one: the device's size finding says it all.
+ */
+bool check_past_device_end(struct check_ctx *ctx, u64 devid, u64 physical,
+			   u64 len);
+
+/* The same for logical [@logical, +@len) read from copy @mirror. */
+bool check_logical_past_end(struct check_ctx *ctx, u64 logical, u64 len,
+			    int mirror);
 
 /* The passes, in the order they run. */
 int check_pass_super(struct check_ctx *ctx);		/* 1 */

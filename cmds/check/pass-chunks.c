@@ -643,6 +643,7 @@ int check_pass_chunks(struct check_ctx *ctx)
 	struct chunks_state st = { 0 };
 	int ret;
 
+	check_devices(ctx);
 	ret = collect(ctx, &st);
 	if (ret == -ENOMEM) {
 		check_fatal(ctx, "out of memory collecting chunks");

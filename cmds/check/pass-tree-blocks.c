@@ -7,7 +7,9 @@
  * Each child is read through read_tree_block_ex() with the expectations of
  * its parent pointer (level, generation, first key), so the engine's
  * verifier names what is wrong (checksum, bytenr, fsid, level, generation,
- * first key, structure with the tree checker's reason and slot).  On top
+ * first key, structure with the tree checker's reason and slot), and the
+ * other copies of a block read are verified as well (devices.c reports a
+ * bad copy while the good one is used).  On top
  * of that the walk checks that the last key of a child sorts before the
  * parent's next key, that header owners fit the tree, and that a block is
  * shared only between subvolume (and relocation) trees.
@@ -154,7 +156,7 @@ static enum check_code problem_code(enum btrfs_block_problem p)
 }
 
 static void report_read_error(struct check_ctx *ctx, u64 tree, u64 bytenr,
-			      const struct btrfs_block_error *err)
+			      const struct btrfs_block_error *err, int ret)
 {
 	enum btrfs_tree_check_reason reason =
 		(enum btrfs_tree_check_reason)err->checker_reason;
@@ -184,6 +186,12 @@ static void report_read_error(struct check_ctx *ctx, u64 tree, u64 bytenr,
 		check_report(ctx, &f, "tree block generation differs from its parent pointer");
 	else if (err->problem == BLOCK_BAD_FIRST_KEY)
 		check_report(ctx, &f, "tree block first key differs from its parent pointer");
+	else if (ret == -ENODEV)
+		check_report(ctx, &f, "tree block unreadable: every copy is on a missing device");
+	else if (err->problem == BLOCK_IO &&
+		 check_logical_past_end(ctx, bytenr, ctx->fs_info->nodesize,
+					err->mirror ? err->mirror : 1))
+		check_report(ctx, &f, "tree block unreadable: past the end of a device smaller than its dev item");
 	else
 		check_report(ctx, &f, "tree block unreadable: %s",
 			     btrfs_block_problem_str(err->problem));
@@ -385,9 +393,10 @@ static struct extent_buffer *read_child(struct walk_state *ws,
 	btrfs_node_key_to_cpu(parent, &chk.first_key, slot);
 	eb = read_tree_block_ex(ws->ctx->fs_info, bytenr, &chk, &err);
 	if (IS_ERR(eb)) {
-		report_read_error(ws->ctx, t->id, bytenr, &err);
+		report_read_error(ws->ctx, t->id, bytenr, &err, (int)PTR_ERR(eb));
 		return NULL;
 	}
+	check_verify_copies(ws->ctx, eb, &chk);
 	if (outside) {
 		struct check_finding f = {
 			.code = CHECK_BLOCK_READ, .root = t->id,
@@ -490,9 +499,11 @@ static void walk_root(struct walk_state *ws, const struct tree_desc *t)
 	chk.transid = t->generation;
 	eb = read_tree_block_ex(ws->ctx->fs_info, t->bytenr, &chk, &err);
 	if (IS_ERR(eb)) {
-		report_read_error(ws->ctx, t->id, t->bytenr, &err);
+		report_read_error(ws->ctx, t->id, t->bytenr, &err,
+				  (int)PTR_ERR(eb));
 		return;
 	}
+	check_verify_copies(ws->ctx, eb, &chk);
 	check_block(ws, t, eb, NULL, !t->log);
 	walk_tree(ws, t, eb);
 	free_extent_buffer(eb);
