@@ -25,6 +25,7 @@
 
 #include <uuid/uuid.h>
 
+#include "common/array.h"
 #include "cmds/check/check.h"
 #include "cmds/check/u64-map.h"
 #include "kernel-shared/disk-io.h"
@@ -175,16 +176,9 @@ void check_on_bad_copy(const struct btrfs_bad_copy *bad, void *data)
 	};
 
 	pthread_mutex_lock(&pending_lock);
-	if (ctx->nr_pending == ctx->cap_pending) {
-		size_t ncap = ctx->cap_pending ? 2 * ctx->cap_pending : 8;
-		void *n = realloc(ctx->pending, ncap * sizeof(*ctx->pending));
-
-		if (!n) {
-			pthread_mutex_unlock(&pending_lock);
-			return;
-		}
-		ctx->pending = n;
-		ctx->cap_pending = ncap;
+	if (array_reserve(ctx->pending, ctx->cap_pending, ctx->nr_pending + 1, 8)) {
+		pthread_mutex_unlock(&pending_lock);
+		return;
 	}
 	ctx->pending[ctx->nr_pending++] = c;
 	pthread_mutex_unlock(&pending_lock);

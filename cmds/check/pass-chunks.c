@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "cmds/check/check.h"
 #include "kernel-shared/disk-io.h"
 #include "kernel-shared/volumes.h"
@@ -69,15 +70,8 @@ struct chunks_state {
 /* Grow *@arr (of @size-byte elements) to hold one more; NULL on ENOMEM. */
 static void *grow(void **arr, size_t *nr, size_t *cap, size_t size)
 {
-	if (*nr == *cap) {
-		size_t n = *cap ? *cap * 2 : 64;
-		void *p = realloc(*arr, n * size);
-
-		if (!p)
-			return NULL;
-		*arr = p;
-		*cap = n;
-	}
+	if (array_reserve_raw(arr, cap, *nr + 1, size, 64))
+		return NULL;
 	memset((char *)*arr + *nr * size, 0, size);
 	return (char *)*arr + (*nr)++ * size;
 }

@@ -21,6 +21,7 @@
  */
 #include <stdlib.h>
 
+#include "common/array.h"
 #include "common/csum.h"
 #include "cmds/check/check.h"
 #include "cmds/check/tree-walk.h"
@@ -79,16 +80,9 @@ static void add_run(struct csum_state *st, u64 start, u64 end)
 			last->end = end;
 		return;
 	}
-	if (st->nr_runs == st->runs_cap) {
-		size_t ncap = st->runs_cap ? st->runs_cap * 2 : 256;
-		struct run *n = realloc(st->runs, ncap * sizeof(*n));
-
-		if (!n) {
-			st->alloc_failed = true;
-			return;
-		}
-		st->runs = n;
-		st->runs_cap = ncap;
+	if (array_reserve(st->runs, st->runs_cap, st->nr_runs + 1, 256)) {
+		st->alloc_failed = true;
+		return;
 	}
 	st->runs[st->nr_runs].start = start;
 	st->runs[st->nr_runs].end = end;
@@ -334,16 +328,9 @@ static int log_leaf(struct extent_buffer *eb, void *arg)
 		len = btrfs_file_extent_disk_num_bytes(eb, fi);
 		if (!bytenr || bytenr + len < bytenr)
 			continue;
-		if (st->nr_log == st->log_cap) {
-			size_t ncap = st->log_cap ? st->log_cap * 2 : 64;
-			struct run *n = realloc(st->log_ext, ncap * sizeof(*n));
-
-			if (!n) {
-				st->alloc_failed = true;
-				return -ENOMEM;
-			}
-			st->log_ext = n;
-			st->log_cap = ncap;
+		if (array_reserve(st->log_ext, st->log_cap, st->nr_log + 1, 64)) {
+			st->alloc_failed = true;
+			return -ENOMEM;
 		}
 		st->log_ext[st->nr_log].start = bytenr;
 		st->log_ext[st->nr_log].end = bytenr + len;

@@ -26,6 +26,7 @@
  */
 #include <stdlib.h>
 
+#include "common/array.h"
 #include "common/csum.h"
 #include "cmds/check/check.h"
 #include "cmds/check/tree-walk.h"
@@ -125,16 +126,9 @@ static void add_xref(struct ext_state *st, u64 bytenr, enum ref_kind kind,
 
 	if (!is_bad(st, bytenr))
 		return;
-	if (st->nr_xrefs == st->xrefs_cap) {
-		size_t ncap = st->xrefs_cap ? st->xrefs_cap * 2 : 256;
-		struct xref *n = realloc(st->xrefs, ncap * sizeof(*n));
-
-		if (!n) {
-			st->alloc_failed = true;
-			return;
-		}
-		st->xrefs = n;
-		st->xrefs_cap = ncap;
+	if (array_reserve(st->xrefs, st->xrefs_cap, st->nr_xrefs + 1, 256)) {
+		st->alloc_failed = true;
+		return;
 	}
 	x = &st->xrefs[st->nr_xrefs++];
 	x->bytenr = bytenr;
@@ -273,16 +267,9 @@ static struct ext_rec *new_rec(struct ext_state *st,
 		if (prev->start == key->objectid)
 			return NULL;	/* keep the first for lookups */
 	}
-	if (st->nr == st->cap) {
-		size_t ncap = st->cap ? st->cap * 2 : 1024;
-		struct ext_rec *n = realloc(st->recs, ncap * sizeof(*n));
-
-		if (!n) {
-			st->alloc_failed = true;
-			return NULL;
-		}
-		st->recs = n;
-		st->cap = ncap;
+	if (array_reserve(st->recs, st->cap, st->nr + 1, 1024)) {
+		st->alloc_failed = true;
+		return NULL;
 	}
 	r = &st->recs[st->nr++];
 	memset(r, 0, sizeof(*r));

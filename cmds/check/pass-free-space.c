@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "cmds/check/check.h"
 #include "kernel-shared/disk-io.h"
 
@@ -33,15 +34,8 @@ int check_ranges_add(struct check_ranges *rs, u64 start, u64 end)
 
 int check_ranges_append(struct check_ranges *rs, u64 start, u64 end)
 {
-	if (rs->nr == rs->cap) {
-		size_t n = rs->cap ? rs->cap * 2 : 256;
-		void *p = realloc(rs->r, n * sizeof(*rs->r));
-
-		if (!p)
-			return -ENOMEM;
-		rs->r = p;
-		rs->cap = n;
-	}
+	if (array_reserve(rs->r, rs->cap, rs->nr + 1, 256))
+		return -ENOMEM;
 	rs->r[rs->nr].start = start;
 	rs->r[rs->nr++].end = end;
 	return 0;
@@ -337,15 +331,8 @@ static int collect_bg(struct check_ctx *ctx, struct extent_buffer *eb,
 	(void)slot;
 	if (key->type != BTRFS_BLOCK_GROUP_ITEM_KEY)
 		return 0;
-	if (l->nr == l->cap) {
-		size_t n = l->cap ? l->cap * 2 : 64;
-		void *p = realloc(l->bgs, n * sizeof(*l->bgs));
-
-		if (!p)
-			return -ENOMEM;
-		l->bgs = p;
-		l->cap = n;
-	}
+	if (array_reserve(l->bgs, l->cap, l->nr + 1, 64))
+		return -ENOMEM;
 	l->bgs[l->nr].start = key->objectid;
 	l->bgs[l->nr++].end = key->objectid + key->offset;
 	return 0;

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "common/csum.h"
 #include "cmds/check/check.h"
 #include "cmds/check/tree-walk.h"
@@ -703,16 +704,9 @@ static void add_dent(struct fs_state *st, u8 src, u64 dir, u64 index,
 
 	if (!sorted_has(st->bad_dirs, st->nr_bad, dir))
 		return;
-	if (st->nr_dents == st->dents_cap) {
-		size_t ncap = st->dents_cap ? st->dents_cap * 2 : 256;
-		struct dent *n = realloc(st->dents, ncap * sizeof(*n));
-
-		if (!n) {
-			st->alloc_failed = true;
-			return;
-		}
-		st->dents = n;
-		st->dents_cap = ncap;
+	if (array_reserve(st->dents, st->dents_cap, st->nr_dents + 1, 256)) {
+		st->alloc_failed = true;
+		return;
 	}
 	d = &st->dents[st->nr_dents++];
 	memset(d, 0, sizeof(*d));
@@ -960,17 +954,9 @@ static int collect_orphans(struct fs_state *st, struct extent_buffer *root_eb)
 		if (key.objectid != BTRFS_ORPHAN_OBJECTID ||
 		    key.type != BTRFS_ORPHAN_ITEM_KEY)
 			break;
-		if (st->nr_orphans == st->orphans_cap) {
-			size_t ncap = st->orphans_cap ?
-					      st->orphans_cap * 2 : 16;
-			u64 *n = realloc(st->orphans, ncap * sizeof(*n));
-
-			if (!n) {
-				ret = -ENOMEM;
-				break;
-			}
-			st->orphans = n;
-			st->orphans_cap = ncap;
+		if (array_reserve(st->orphans, st->orphans_cap, st->nr_orphans + 1, 16)) {
+			ret = -ENOMEM;
+			break;
 		}
 		st->orphans[st->nr_orphans++] = key.offset;
 		ret = btrfs_next_item(&root, path);

@@ -24,6 +24,7 @@
 
 #include <uuid/uuid.h>
 
+#include "common/array.h"
 #include "common/csum.h"
 #include "cmds/check/check.h"
 #include "kernel-shared/disk-io.h"
@@ -62,15 +63,8 @@ struct roots_state {
 
 static void *grow(void **arr, size_t *nr, size_t *cap, size_t size)
 {
-	if (*nr == *cap) {
-		size_t n = *cap ? *cap * 2 : 32;
-		void *p = realloc(*arr, n * size);
-
-		if (!p)
-			return NULL;
-		*arr = p;
-		*cap = n;
-	}
+	if (array_reserve_raw(arr, cap, *nr + 1, size, 32))
+		return NULL;
 	memset((char *)*arr + *nr * size, 0, size);
 	return (char *)*arr + (*nr)++ * size;
 }

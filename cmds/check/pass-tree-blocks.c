@@ -26,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/array.h"
 #include "cmds/check/check.h"
 #include "cmds/check/readahead.h"
 #include "kernel-shared/disk-io.h"
@@ -531,15 +532,8 @@ static int collect_root_item(struct check_ctx *ctx, struct extent_buffer *eb,
 		return 0;
 	if (btrfs_item_size(eb, slot) < BTRFS_LEGACY_ROOT_ITEM_SIZE)
 		return 0;	/* the tree checker names bad item sizes */
-	if (rl->nr == rl->cap) {
-		size_t n = rl->cap ? rl->cap * 2 : 32;
-		void *p = realloc(rl->trees, n * sizeof(*rl->trees));
-
-		if (!p)
-			return -ENOMEM;
-		rl->trees = p;
-		rl->cap = n;
-	}
+	if (array_reserve(rl->trees, rl->cap, rl->nr + 1, 32))
+		return -ENOMEM;
 	ri = btrfs_item_ptr(eb, slot, struct btrfs_root_item);
 	t = &rl->trees[rl->nr++];
 	memset(t, 0, sizeof(*t));

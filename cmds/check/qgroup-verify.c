@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "cmds/check/check.h"
 #include "kernel-shared/disk-io.h"
 
@@ -254,15 +255,8 @@ static int collect_subvol(struct check_ctx *ctx, struct extent_buffer *eb,
 		return 0;
 	if (st->nr_roots && st->roots[st->nr_roots - 1].id == key->objectid)
 		return 0;
-	if (st->nr_roots == st->cap_roots) {
-		size_t n = st->cap_roots ? st->cap_roots * 2 : 16;
-		void *p = realloc(st->roots, n * sizeof(*st->roots));
-
-		if (!p)
-			return -ENOMEM;
-		st->roots = p;
-		st->cap_roots = n;
-	}
+	if (array_reserve(st->roots, st->cap_roots, st->nr_roots + 1, 16))
+		return -ENOMEM;
 	r = &st->roots[st->nr_roots++];
 	memset(r, 0, sizeof(*r));
 	r->id = key->objectid;
@@ -347,15 +341,8 @@ struct qv_quota {
 
 static void *grow(void **arr, size_t *nr, size_t *cap, size_t size)
 {
-	if (*nr == *cap) {
-		size_t n = *cap ? *cap * 2 : 16;
-		void *p = realloc(*arr, n * size);
-
-		if (!p)
-			return NULL;
-		*arr = p;
-		*cap = n;
-	}
+	if (array_reserve_raw(arr, cap, *nr + 1, size, 16))
+		return NULL;
 	return (char *)*arr + (*nr)++ * size;
 }
 

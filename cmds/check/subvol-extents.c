@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/array.h"
 #include "cmds/check/check.h"
 #include "kernel-shared/disk-io.h"
 
@@ -51,15 +52,8 @@ static bool file_extent_target(struct extent_buffer *eb, int slot,
 
 static int add_record(struct sv_state *st, u64 bytenr, u64 len)
 {
-	if (st->nr == st->cap) {
-		size_t n = st->cap ? st->cap * 2 : 256;
-		void *p = realloc(st->ext, n * sizeof(*st->ext));
-
-		if (!p)
-			return -ENOMEM;
-		st->ext = p;
-		st->cap = n;
-	}
+	if (array_reserve(st->ext, st->cap, st->nr + 1, 256))
+		return -ENOMEM;
 	memset(&st->ext[st->nr], 0, sizeof(st->ext[0]));
 	st->ext[st->nr].bytenr = bytenr;
 	st->ext[st->nr++].len = len;
@@ -176,15 +170,8 @@ static int collect_tree(struct check_ctx *ctx, struct extent_buffer *eb,
 		return 0;
 	if (st->nr_trees && st->trees[st->nr_trees - 1] == key->objectid)
 		return 0;
-	if (st->nr_trees == st->cap_trees) {
-		size_t n = st->cap_trees ? st->cap_trees * 2 : 16;
-		void *p = realloc(st->trees, n * sizeof(*st->trees));
-
-		if (!p)
-			return -ENOMEM;
-		st->trees = p;
-		st->cap_trees = n;
-	}
+	if (array_reserve(st->trees, st->cap_trees, st->nr_trees + 1, 16))
+		return -ENOMEM;
 	st->trees[st->nr_trees++] = key->objectid;
 	return 0;
 }
