@@ -113,6 +113,8 @@ static int open_file(const char *path, unsigned int flags,
 	struct stat st;
 	int fd, ret;
 
+	/* Set on every path: the compiler cannot know -errno is never 0. */
+	*out = NULL;
 	if (stat(path, &st) < 0)
 		return -errno;
 	if (S_ISDIR(st.st_mode))

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The bootstrap of a new filesystem (see mkfs.c): wipe the devices, plan
- * the first SYSTEM, METADATA (or mixed) and DATA chunks in the reference's
- * sizes, build the chunk, root, extent and dev tree leaves in memory,
- * write them to every copy of their chunk and write temporary-magic
- * superblocks.
+ * The bootstrap of a new filesystem (see mkfs.c): destroy the magic of
+ * every old superblock and flush, wipe the devices, plan the first
+ * SYSTEM, METADATA (or mixed) and DATA chunks in the reference's sizes,
+ * build the chunk, root, extent and dev tree leaves in memory, write them
+ * to every copy of their chunk and write temporary-magic superblocks.
  */
 #include "common/csum.h"
 #include <stdlib.h>
@@ -31,6 +31,8 @@
 /* The reference zeroes the first and the last 2MiB of each device. */
 #define MKFS_ZERO_BYTES SZ_2M
 #define MKFS_BOOT_GENERATION 1ULL
+/* What of an old superblock is zeroed before anything else is written. */
+#define MKFS_SB_KILL_BYTES 512ULL
 /* Free ranges of a device: [1MiB, size) minus the bootstrap chunks. */
 #define MKFS_MAX_RANGES 8
 
@@ -190,6 +192,26 @@ u64 mkfs_boot_layout_need(const struct btrfs_mkfs_config *cfg, u64 size)
 
 /* ------------------------------------------------------------------ */
 /* Device preparation. */
+
+/*
+ * Make every btrfs superblock copy of @dev unrecognisable: zero the first
+ * sector of each, which holds the checksum and the magic.  One sector, so
+ * that a power cut cannot tear the write and leave an old magic with a
+ * half-zeroed block after it.
+ */
+static int kill_old_supers(const struct btrfs_mkfs_device *dev)
+{
+	u64 end = max_t(u64, dev->io->size, dev->size);
+	int ret = 0;
+
+	for (int i = 0; !ret && i < BTRFS_SUPER_MIRROR_MAX; i++) {
+		u64 off = btrfs_sb_offset(i);
+
+		if (off + BTRFS_SUPER_INFO_SIZE <= end)
+			ret = btrfs_io_zero(dev->io, off, MKFS_SB_KILL_BYTES);
+	}
+	return ret;
+}
 
 /*
  * Zero the first and last 2MiB of the space used (as the reference does:
@@ -1034,6 +1056,16 @@ int mkfs_bootstrap(const struct btrfs_mkfs_config *cfg, const char **what)
 		b.total_bytes += cfg->devices[i].size;
 	boot_features(&b);
 	*what = "wiping the devices";
+	/*
+	 * An old filesystem must lose its superblocks, durably, before the
+	 * wipe and the new blocks overwrite its trees: a power cut between
+	 * the two could otherwise leave its magic pointing to our blocks or
+	 * to zeros.  Only then may anything else reach the devices.
+	 */
+	for (int i = 0; !ret && i < cfg->nr_devices; i++)
+		ret = kill_old_supers(&cfg->devices[i]);
+	for (int i = 0; !ret && i < cfg->nr_devices; i++)
+		ret = btrfs_io_flush(cfg->devices[i].io);
 	for (int i = 0; !ret && i < cfg->nr_devices; i++)
 		ret = wipe_device(&cfg->devices[i]);
 	/*

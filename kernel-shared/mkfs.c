@@ -12,8 +12,8 @@
  *   that an interrupted mkfs leaves nothing mountable;
  * - the engine steps: open_ctree() on the devices, then transactions that
  *   use the general engine functions (btrfs_create_tree, the free-space
- *   tree and block group tree conversions); the last commit writes the
- *   real magic.
+ *   tree and block group tree conversions); after the last commit the
+ *   same superblocks are written once more with the real magic.
  */
 #include "common/csum.h"
 #include <stdlib.h>
@@ -298,7 +298,7 @@ static int run_step(struct btrfs_fs_info *fs_info,
 	return btrfs_commit_transaction(trans);
 }
 
-/* The last commit: quota if asked, and the real magic. */
+/* The last commit: quota if asked; then the real magic. */
 static int final_transaction(struct btrfs_fs_info *fs_info,
 			     const struct btrfs_mkfs_config *cfg,
 			     const char **what)
@@ -317,8 +317,18 @@ static int final_transaction(struct btrfs_fs_info *fs_info,
 		return ret;
 	}
 	*what = "writing superblocks";
+	ret = btrfs_commit_transaction(trans);
+	if (ret)
+		return ret;
+	/*
+	 * The commit wrote the final superblocks with the temporary magic.
+	 * Now the same blocks again with the real one: they differ only in
+	 * the first sector (checksum and magic), so a write torn by a power
+	 * cut leaves either the whole temporary or the whole real block,
+	 * never the real magic over a block that fails its checksum.
+	 */
 	btrfs_set_super_magic(&fs_info->super_copy, BTRFS_MAGIC);
-	return btrfs_commit_transaction(trans);
+	return write_all_supers(fs_info);
 }
 
 static int record_chunk(const struct map_lookup *map, void *ctx)
