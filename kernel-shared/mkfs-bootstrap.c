@@ -1068,13 +1068,6 @@ int mkfs_bootstrap(const struct btrfs_mkfs_config *cfg, const char **what)
 		ret = btrfs_io_flush(cfg->devices[i].io);
 	for (int i = 0; !ret && i < cfg->nr_devices; i++)
 		ret = wipe_device(&cfg->devices[i]);
-	/*
-	 * The old superblocks must be gone for good before a new block can
-	 * overwrite what they point to: a power cut must not leave an old
-	 * superblock over trees the new filesystem has half overwritten.
-	 */
-	for (int i = 0; !ret && i < cfg->nr_devices; i++)
-		ret = btrfs_io_flush(cfg->devices[i].io);
 	if (!ret) {
 		*what = "planning the first chunks";
 		ret = plan_boot_chunks(&b);
