@@ -629,6 +629,21 @@ static int read_mirrors(struct btrfs_fs_info *fs_info, struct extent_buffer *eb,
 	return all_nodev ? -ENODEV : result;
 }
 
+int btrfs_tree_block_copy_same(struct btrfs_fs_info *fs_info,
+			       const struct extent_buffer *good, int mirror)
+{
+	u8 *buf = malloc(good->len);
+	int ret;
+
+	if (!buf)
+		return -ENOMEM;
+	ret = read_logical(fs_info, buf, good->start, good->len, mirror);
+	if (!ret)
+		ret = memcmp(buf, good->data, good->len) == 0;
+	free(buf);
+	return ret;
+}
+
 int btrfs_verify_tree_block_copy(struct btrfs_fs_info *fs_info, u64 bytenr,
 				 int mirror,
 				 const struct btrfs_tree_parent_check *check,

@@ -255,6 +255,15 @@ read_tree_block(struct btrfs_fs_info *fs_info, u64 bytenr,
 }
 
 /*
+ * Whether copy @mirror (1-based) of @good's block holds exactly @good's
+ * bytes (read from its device, never from the cache): 1 when it does,
+ * 0 when it differs, a negative errno when it cannot be read (-ENODEV: on
+ * a missing device).  The cheap test before btrfs_verify_tree_block_copy().
+ */
+int btrfs_tree_block_copy_same(struct btrfs_fs_info *fs_info,
+			       const struct extent_buffer *good, int mirror);
+
+/*
  * Read copy @mirror (1-based) of the tree block at @bytenr from its device,
  * never from the cache, and verify it as read_tree_block_ex() verifies a
  * copy (checksum, header against @check, structure).  For a checker that

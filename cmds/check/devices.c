@@ -216,10 +216,17 @@ void check_verify_copies(struct check_ctx *ctx, const struct extent_buffer *eb,
 			.good_mirror = eb->read_mirror,
 			.copies = copies,
 		};
-		int ret = btrfs_verify_tree_block_copy(fs_info, eb->start,
-						       mirror, chk, &c.err,
-						       &c.devid, &c.physical);
+		int ret;
 
+		/*
+		 * A copy with the bytes of the verified one is good: only a
+		 * copy that differs is read and verified to say what is wrong.
+		 */
+		if (btrfs_tree_block_copy_same(fs_info, eb, mirror) == 1)
+			continue;
+		ret = btrfs_verify_tree_block_copy(fs_info, eb->start, mirror,
+						   chk, &c.err, &c.devid,
+						   &c.physical);
 		if (ret == 0 || ret == -ENODEV || ret == -ENOMEM ||
 		    ret == -EOPNOTSUPP)
 			continue;
