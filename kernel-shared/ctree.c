@@ -63,24 +63,6 @@ static void release_path_on_error(struct btrfs_path *path)
 /* ------------------------------------------------------------------ */
 /* Blocks. */
 
-/*
- * Items or pointers in @eb, never more than fit in the buffer, so that a
- * block that skipped the tree checker cannot make us address outside it.
- */
-static int eb_nritems(const struct extent_buffer *eb)
-{
-	u32 nr = btrfs_header_nritems(eb);
-	u32 cap;
-
-	if (eb->len <= BTRFS_LEAF_DATA_OFFSET)
-		return 0;
-	if (btrfs_header_level(eb) == 0)
-		cap = btrfs_leaf_data_size(eb->len) / sizeof(struct btrfs_item);
-	else
-		cap = btrfs_max_node_ptrs(eb->len);
-	return (int)min_t(u32, nr, cap);
-}
-
 static void eb_key_at(const struct extent_buffer *eb, int level, int slot,
 		      struct btrfs_key *key)
 {
@@ -100,7 +82,7 @@ struct extent_buffer *btrfs_read_node_slot(struct btrfs_fs_info *fs_info,
 
 	if (level == 0 || level >= BTRFS_MAX_LEVEL)
 		return ERR_PTR(-EINVAL);
-	if (slot < 0 || slot >= eb_nritems(parent))
+	if (slot < 0 || slot >= btrfs_header_nritems_clamped(parent))
 		return ERR_PTR(-ENOENT);
 	/* Owner is not checked: snapshots share blocks of other trees. */
 	check.level = level - 1;
@@ -129,7 +111,7 @@ static int bin_search(const struct extent_buffer *eb, int level,
 		      const struct btrfs_key *key, int *slot)
 {
 	int low = 0;
-	int high = eb_nritems(eb);
+	int high = btrfs_header_nritems_clamped(eb);
 
 	while (low < high) {
 		int mid = low + (high - low) / 2;
@@ -225,7 +207,7 @@ static int descend_edge(struct btrfs_fs_info *fs_info, struct btrfs_path *path,
 		level--;
 		free_extent_buffer(path->nodes[level]);
 		path->nodes[level] = child;
-		nr = eb_nritems(child);
+		nr = btrfs_header_nritems_clamped(child);
 		path->slots[level] = (last && nr > 0) ? nr - 1 : 0;
 	}
 	return 0;
@@ -240,7 +222,7 @@ int btrfs_next_leaf(struct btrfs_root *root, struct btrfs_path *path)
 
 		if (!node)
 			return 1;
-		if (path->slots[level] + 1 < eb_nritems(node))
+		if (path->slots[level] + 1 < btrfs_header_nritems_clamped(node))
 			break;
 	}
 	if (level == BTRFS_MAX_LEVEL)
@@ -270,7 +252,7 @@ int btrfs_prev_leaf(struct btrfs_root *root, struct btrfs_path *path)
 /* Move forward until slots[0] is a real item (skips empty leaves). */
 static int settle_forward(struct btrfs_root *root, struct btrfs_path *path)
 {
-	while (path->slots[0] >= eb_nritems(path->nodes[0])) {
+	while (path->slots[0] >= btrfs_header_nritems_clamped(path->nodes[0])) {
 		int ret = btrfs_next_leaf(root, path);
 
 		if (ret)
@@ -305,7 +287,7 @@ int btrfs_previous_item(struct btrfs_root *root, struct btrfs_path *path,
 		} else {
 			path->slots[0]--;
 		}
-		nr = eb_nritems(path->nodes[0]);
+		nr = btrfs_header_nritems_clamped(path->nodes[0]);
 		if (nr == 0)
 			continue;	/* an empty leaf: keep going back */
 		if (path->slots[0] >= nr)
@@ -486,7 +468,7 @@ static int walk_dfs(struct walk_state *w, struct extent_buffer *root_eb)
 		struct dfs_frame *top = &stack[depth - 1];
 		struct extent_buffer *child;
 
-		if (top->next_slot >= eb_nritems(top->eb)) {
+		if (top->next_slot >= btrfs_header_nritems_clamped(top->eb)) {
 			free_extent_buffer(top->eb);
 			depth--;
 			continue;
@@ -552,7 +534,7 @@ static int bfs_queue_children(struct walk_state *w, struct bfs_queue *q,
 			      const struct extent_buffer *eb)
 {
 	int level = btrfs_header_level(eb);
-	int nr = eb_nritems(eb);
+	int nr = btrfs_header_nritems_clamped(eb);
 
 	for (int slot = 0; level > 0 && slot < nr; slot++) {
 		struct bfs_entry e;

@@ -90,6 +90,25 @@ static inline u32 btrfs_item_data_end(const struct extent_buffer *eb, int slot)
 }
 
 /*
+ * Items or pointers in @eb, never more than fit in the buffer, so that a
+ * block that skipped the tree checker cannot make a walker address
+ * outside it.  The one clamp every walker uses.
+ */
+static inline int btrfs_header_nritems_clamped(const struct extent_buffer *eb)
+{
+	u32 nr = btrfs_header_nritems(eb);
+	u32 cap;
+
+	if (eb->len <= BTRFS_LEAF_DATA_OFFSET)
+		return 0;
+	if (btrfs_header_level(eb) == 0)
+		cap = btrfs_leaf_data_size(eb->len) / sizeof(struct btrfs_item);
+	else
+		cap = btrfs_max_node_ptrs(eb->len);
+	return (int)min_t(u32, nr, cap);
+}
+
+/*
  * Pointer to the data of item @slot.  Only valid for a buffer that passed
  * the tree checker (item data within the leaf).
  */

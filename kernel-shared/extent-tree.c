@@ -61,7 +61,7 @@ u64 btrfs_total_reserved(const struct btrfs_fs_info *fs_info)
 	return sum;
 }
 
-static struct btrfs_root *block_group_root(struct btrfs_fs_info *fs_info)
+struct btrfs_root *btrfs_block_group_root(struct btrfs_fs_info *fs_info)
 {
 	if (btrfs_fs_compat_ro(fs_info, BTRFS_FEATURE_COMPAT_RO_BLOCK_GROUP_TREE))
 		return fs_info->block_group_root;
@@ -102,7 +102,7 @@ static int add_block_group(struct btrfs_fs_info *fs_info,
 
 static int load_block_group_items(struct btrfs_fs_info *fs_info)
 {
-	struct btrfs_root *root = block_group_root(fs_info);
+	struct btrfs_root *root = btrfs_block_group_root(fs_info);
 	struct btrfs_key key = { 0, BTRFS_BLOCK_GROUP_ITEM_KEY, 0 };
 	struct btrfs_path *path = btrfs_alloc_path();
 	int ret;
@@ -1537,7 +1537,7 @@ int btrfs_dec_ref(struct btrfs_trans_handle *trans, struct btrfs_root *root,
 static int write_block_group_item(struct btrfs_trans_handle *trans,
 				  struct btrfs_block_group *bg)
 {
-	struct btrfs_root *root = block_group_root(trans->fs_info);
+	struct btrfs_root *root = btrfs_block_group_root(trans->fs_info);
 	struct btrfs_key key = { bg->start, BTRFS_BLOCK_GROUP_ITEM_KEY,
 				 bg->length };
 	struct btrfs_path *path = btrfs_alloc_path();
@@ -1570,7 +1570,7 @@ int btrfs_insert_block_group_item(struct btrfs_trans_handle *trans,
 	btrfs_set_stack_block_group_chunk_objectid(&item,
 					BTRFS_FIRST_CHUNK_TREE_OBJECTID);
 	btrfs_set_stack_block_group_flags(&item, bg->flags);
-	ret = btrfs_insert_item(trans, block_group_root(trans->fs_info), &key,
+	ret = btrfs_insert_item(trans, btrfs_block_group_root(trans->fs_info), &key,
 				&item, sizeof(item));
 	if (!ret)
 		bg->new_chunk = false;

@@ -54,6 +54,9 @@ struct btrfs_block_group {
  */
 int btrfs_read_block_groups(struct btrfs_fs_info *fs_info);
 
+/* The tree of the block group items: the block group tree or the extent tree. */
+struct btrfs_root *btrfs_block_group_root(struct btrfs_fs_info *fs_info);
+
 struct map_lookup;
 
 /* Bytes each stripe of the chunk @map takes on its device. */

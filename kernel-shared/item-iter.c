@@ -25,21 +25,6 @@ bool btrfs_key_advance(struct btrfs_key *key)
 	return false;
 }
 
-/* Items or pointers of @eb, never more than fit in the block. */
-static int iter_nritems(const struct extent_buffer *eb)
-{
-	u32 nr = btrfs_header_nritems(eb);
-	u32 cap;
-
-	if (eb->len <= BTRFS_LEAF_DATA_OFFSET)
-		return 0;
-	if (btrfs_header_level(eb) == 0)
-		cap = btrfs_leaf_data_size(eb->len) / sizeof(struct btrfs_item);
-	else
-		cap = btrfs_max_node_ptrs(eb->len);
-	return (int)min_t(u32, nr, cap);
-}
-
 void btrfs_item_iter_init(struct btrfs_item_iter *it, struct btrfs_root *root,
 			  const struct btrfs_key *min,
 			  const struct btrfs_key *max,
@@ -134,7 +119,7 @@ restart:
 	it->has_hi = false;
 	eb = extent_buffer_get(it->root->node);
 	while (btrfs_header_level(eb) > 0) {
-		int nr = iter_nritems(eb);
+		int nr = btrfs_header_nritems_clamped(eb);
 		struct extent_buffer *child;
 		struct btrfs_key lo;
 		int slot;
@@ -172,7 +157,7 @@ restart:
 		eb = child;
 	}
 	it->leaf = eb;
-	it->slot = leaf_slot_for(eb, iter_nritems(eb), &it->cursor) - 1;
+	it->slot = leaf_slot_for(eb, btrfs_header_nritems_clamped(eb), &it->cursor) - 1;
 	return 0;
 }
 
@@ -187,7 +172,7 @@ int btrfs_item_iter_next(struct btrfs_item_iter *it, struct btrfs_key *key)
 				return ret;
 		}
 		it->slot++;
-		if (it->slot < iter_nritems(it->leaf)) {
+		if (it->slot < btrfs_header_nritems_clamped(it->leaf)) {
 			btrfs_item_key_to_cpu(it->leaf, key, it->slot);
 			if (btrfs_comp_cpu_keys(key, &it->cursor) < 0)
 				continue;

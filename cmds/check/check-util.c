@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmds/check/check.h"
+#include "kernel-shared/extent-tree.h"
 #include "kernel-shared/disk-io.h"
 #include "kernel-shared/item-iter.h"
 
@@ -72,9 +73,5 @@ bool check_is_fstree(u64 id)
 
 struct btrfs_root *check_block_group_root(struct btrfs_fs_info *fs_info)
 {
-	u64 bgt = BTRFS_FEATURE_COMPAT_RO_BLOCK_GROUP_TREE;
-
-	if (btrfs_fs_compat_ro(fs_info, bgt))
-		return fs_info->block_group_root;
-	return fs_info->extent_root;
+	return btrfs_block_group_root(fs_info);
 }
