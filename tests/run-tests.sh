@@ -193,18 +193,20 @@ collect() {
 # check_sanitized: with EXPECT_SANITIZERS=1, every program of the build
 # must carry ASan and UBSan; each one that does not is a failure
 check_sanitized() {
-	local prog progs=() bad=0
+	local prog progs=() bad=0 libs
 
 	[ "${EXPECT_SANITIZERS:-0}" = 1 ] || return 0
 	progs=("$TOP_BUILDDIR/btrfs" "$TOP_BUILDDIR/mkfs.btrfs"
 	       "$TOP_BUILDDIR/tests/tools/btrfs-corrupt")
 	mapfile -t -O ${#progs[@]} progs < <(unit_tests)
 	for prog in "${progs[@]}"; do
+		# whole output first: grep -q closing the pipe early would make
+		# ldd die of SIGPIPE, a failure under pipefail
+		libs=$(ldd "$prog" 2>/dev/null || true)
 		if [ ! -x "$prog" ]; then
 			echo "FAIL sanitizers: $(display_name "$prog") is missing"
 			bad=$((bad + 1))
-		elif ! ldd "$prog" 2>/dev/null | grep -q 'libasan\.' ||
-		     ! ldd "$prog" 2>/dev/null | grep -q 'libubsan\.'; then
+		elif [[ $libs != *libasan.* || $libs != *libubsan.* ]]; then
 			echo "FAIL sanitizers: $(display_name "$prog") is not built with AddressSanitizer and UBSan (TOP_BUILDDIR=$TOP_BUILDDIR)"
 			bad=$((bad + 1))
 		fi
