@@ -175,9 +175,29 @@ static int words(const char *s, char *first, size_t len)
 	return n;
 }
 
+int ref_check_run(const char *dir, const char *files)
+{
+	char img[1024];
+	int rc;
+
+	if (words(files, img, sizeof(img)) == 1)
+		return run_cmd(REF_BTRFS " check '%s' >'%s/check.log' 2>&1", img,
+			       dir);
+	rc = loop_attach(dir, files);
+	if (!rc)
+		rc = run_cmd(REF_BTRFS " device scan $(cat '%s/loops') "
+			     ">/dev/null 2>&1; " REF_BTRFS " check "
+			     "$(head -n1 '%s/loops') >'%s/check.log' 2>&1",
+			     dir, dir, dir);
+	else
+		printf("# no loop devices for %s\n", files);
+	loop_detach(dir);
+	return rc;
+}
+
 int ref_check_files(const char *dir, const char *files, const char *fmt, ...)
 {
-	char what[512], log[1024], img[1024];
+	char what[512], log[1024];
 	va_list ap;
 	int rc;
 
@@ -185,19 +205,7 @@ int ref_check_files(const char *dir, const char *files, const char *fmt, ...)
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	snprintf(log, sizeof(log), "%s/check.log", dir);
-	if (words(files, img, sizeof(img)) == 1) {
-		rc = run_cmd(REF_BTRFS " check '%s' >'%s' 2>&1", img, log);
-	} else {
-		rc = loop_attach(dir, files);
-		if (!rc)
-			rc = run_cmd(REF_BTRFS " device scan $(cat '%s/loops') "
-				     ">/dev/null 2>&1; " REF_BTRFS " check "
-				     "$(head -n1 '%s/loops') >'%s' 2>&1",
-				     dir, dir, log);
-		else
-			printf("# no loop devices for %s\n", files);
-		loop_detach(dir);
-	}
+	rc = ref_check_run(dir, files);
 	ok(rc == 0, "%s (exit %d)", what, rc);
 	if (rc)
 		show_file(log, 30);

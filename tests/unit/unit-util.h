@@ -83,6 +83,13 @@ int unmount(const char *mnt);
 /*
  * The reference btrfs check of the space-separated image files @files
  * (several: through loop devices, found by a device scan), output in
+ * @dir/check.log, no result printed.  The check's exit status.
+ */
+int ref_check_run(const char *dir, const char *files);
+
+/*
+ * The reference btrfs check of the space-separated image files @files
+ * (several: through loop devices, found by a device scan), output in
  * @dir/check.log: one result "<description> (exit N)", the log printed
  * when it fails.  The check's exit status.
  */
