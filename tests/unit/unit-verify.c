@@ -13,6 +13,7 @@
 #include "kernel-shared/ctree.h"
 #include "kernel-shared/disk-io.h"
 #include "kernel-shared/extent-tree.h"
+#include "kernel-shared/volumes.h"
 #include "tests/unit/unit-util.h"
 #include "tests/unit/unit-verify.h"
 
@@ -709,5 +710,459 @@ int verify_fs(struct btrfs_fs_info *fs, struct btrfs_fs_info *wfs,
 	for (size_t i = 0; i < v.nr; i++)
 		free(v.e[i].r);
 	free(v.e);
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Chunks, dev extents and the sys_chunk_array (the chunk test's). */
+
+struct vchunk {
+	u64 start;
+	u64 length;
+	u64 type;
+	int num_stripes;
+	u64 stripe_size;
+	u8 *item;		/* the chunk item bytes */
+	u32 item_size;
+	u64 devid[16];
+	u64 physical[16];
+};
+
+struct vdevext {
+	u64 devid;
+	u64 physical;
+	u64 length;
+	u64 chunk_offset;
+	bool matched;
+};
+
+struct vstate {
+	struct vchunk *chunks;
+	size_t nr_chunks, cap_chunks;
+	struct vdevext *ext;
+	size_t nr_ext, cap_ext;
+};
+
+#define M (1ULL << 20)
+#define MAX_DEVS 4
+
+/* Of the verify_chunks() running: chunks from here are checked strictly. */
+static u64 new_chunks_from;
+static u32 sectorsize;
+
+void *grow_array(void *arr, size_t *cap, size_t nr, size_t size)
+{
+	if (nr < *cap)
+		return arr;
+	*cap = *cap ? *cap * 2 : 64;
+	return realloc(arr, *cap * size);
+}
+
+static u64 stripe_size_of(u64 type, u64 length, int num)
+{
+	switch (type & BTRFS_BLOCK_GROUP_PROFILE_MASK) {
+	case BTRFS_BLOCK_GROUP_RAID0:
+		return length / (u64)num;
+	case BTRFS_BLOCK_GROUP_RAID10:
+		return length / (u64)(num / 2);
+	case BTRFS_BLOCK_GROUP_RAID5:
+		return length / (u64)(num - 1);
+	case BTRFS_BLOCK_GROUP_RAID6:
+		return length / (u64)(num - 2);
+	}
+	return length;
+}
+
+static int add_chunk(struct vstate *st, const struct extent_buffer *leaf,
+		     int slot, u64 logical)
+{
+	u32 size = btrfs_item_size(leaf, slot);
+	struct btrfs_chunk *c;
+	struct vchunk *vc;
+	int n;
+
+	st->chunks = grow_array(st->chunks, &st->cap_chunks, st->nr_chunks,
+			  sizeof(*st->chunks));
+	if (!st->chunks)
+		return bad("out of memory");
+	vc = &st->chunks[st->nr_chunks++];
+	memset(vc, 0, sizeof(*vc));
+	vc->item = malloc(size);
+	if (!vc->item || size < sizeof(*c))
+		return bad("chunk %llu: item of %u bytes",
+			   (unsigned long long)logical, size);
+	read_extent_buffer(leaf, vc->item,
+			   (unsigned long)((u8 *)btrfs_item_ptr_raw(leaf, slot)
+					   - leaf->data), size);
+	c = (struct btrfs_chunk *)vc->item;
+	n = btrfs_stack_chunk_num_stripes(c);
+	if (n < 1 || n > 16 || size != btrfs_chunk_item_size(n))
+		return bad("chunk %llu: %d stripes",
+			   (unsigned long long)logical, n);
+	vc->item_size = size;
+	vc->start = logical;
+	vc->length = btrfs_stack_chunk_length(c);
+	vc->type = btrfs_stack_chunk_type(c);
+	vc->num_stripes = n;
+	vc->stripe_size = stripe_size_of(vc->type, vc->length, n);
+	for (int i = 0; i < n; i++) {
+		const struct btrfs_stripe *s = &c->stripe + i;
+
+		vc->devid[i] = btrfs_stack_stripe_devid(s);
+		vc->physical[i] = btrfs_stack_stripe_offset(s);
+	}
+	/* Fields as the kernel writes them (mkfs's own chunks differ). */
+	if (logical >= new_chunks_from &&
+	    (btrfs_stack_chunk_stripe_len(c) != BTRFS_STRIPE_LEN ||
+	    btrfs_stack_chunk_io_align(c) != BTRFS_STRIPE_LEN ||
+	    btrfs_stack_chunk_io_width(c) != BTRFS_STRIPE_LEN ||
+	    btrfs_stack_chunk_owner(c) != BTRFS_EXTENT_TREE_OBJECTID ||
+	    btrfs_stack_chunk_sector_size(c) != sectorsize ||
+	    btrfs_stack_chunk_sub_stripes(c) !=
+	    ((vc->type & BTRFS_BLOCK_GROUP_RAID10) ? 2 : 1)))
+		return bad("chunk %llu: stripe_len/io_align/io_width/owner/"
+			   "sector_size/sub_stripes differ from the kernel's",
+			   (unsigned long long)logical);
+	return 0;
+}
+
+/* Call @fn for every item of @root. */
+static int for_each_item(struct btrfs_root *root,
+			 int (*fn)(const struct extent_buffer *leaf, int slot,
+				   const struct btrfs_key *key, void *ctx),
+			 void *ctx)
+{
+	struct btrfs_key key = { 0, 0, 0 };
+	struct btrfs_path *path = btrfs_alloc_path();
+	int ret;
+
+	if (!path)
+		return bad("out of memory");
+	ret = btrfs_search_slot_for_read(root, &key, path);
+	while (ret == 0) {
+		btrfs_item_key_to_cpu(path->nodes[0], &key, path->slots[0]);
+		ret = fn(path->nodes[0], path->slots[0], &key, ctx);
+		if (ret)
+			break;
+		ret = btrfs_next_item(root, path);
+	}
+	btrfs_free_path(path);
+	return ret < 0 ? bad("tree walk: %d", ret) : 0;
+}
+
+struct vctx {
+	struct btrfs_fs_info *fs;
+	struct vstate st;
+	u64 dev_used[MAX_DEVS + 1];	/* from dev items, by devid */
+	u64 bg_used_sum;
+	size_t nr_bgs;
+	size_t nr_sys;
+	/* free-space tree sums per group */
+	u64 fst_group_start, fst_group_len, fst_free;
+	bool fst_in_group;
+};
+
+static int chunk_tree_item(const struct extent_buffer *leaf, int slot,
+			   const struct btrfs_key *key, void *arg)
+{
+	struct vctx *v = arg;
+
+	if (key->type == BTRFS_CHUNK_ITEM_KEY)
+		return add_chunk(&v->st, leaf, slot, key->offset);
+	if (key->type == BTRFS_DEV_ITEM_KEY) {
+		struct btrfs_dev_item *d = btrfs_item_ptr(leaf, slot,
+						struct btrfs_dev_item);
+
+		if (key->offset < 1 || key->offset > MAX_DEVS)
+			return bad("devid %llu",
+				   (unsigned long long)key->offset);
+		v->dev_used[key->offset] = btrfs_device_bytes_used(leaf, d);
+	}
+	return 0;
+}
+
+static int dev_tree_item(const struct extent_buffer *leaf, int slot,
+			 const struct btrfs_key *key, void *arg)
+{
+	struct vctx *v = arg;
+	struct btrfs_dev_extent *de;
+	u8 uuid[BTRFS_UUID_SIZE];
+	struct vdevext *e;
+
+	if (key->type != BTRFS_DEV_EXTENT_KEY)
+		return 0;
+	v->st.ext = grow_array(v->st.ext, &v->st.cap_ext, v->st.nr_ext,
+			 sizeof(*v->st.ext));
+	if (!v->st.ext)
+		return bad("out of memory");
+	de = btrfs_item_ptr(leaf, slot, struct btrfs_dev_extent);
+	e = &v->st.ext[v->st.nr_ext++];
+	e->devid = key->objectid;
+	e->physical = key->offset;
+	e->length = btrfs_dev_extent_length(leaf, de);
+	e->chunk_offset = btrfs_dev_extent_chunk_offset(leaf, de);
+	e->matched = false;
+	read_extent_buffer(leaf, uuid,
+			   (unsigned long)((u8 *)de->chunk_tree_uuid -
+					   leaf->data),
+			   BTRFS_UUID_SIZE);
+	if (btrfs_dev_extent_chunk_tree(leaf, de) !=
+	    BTRFS_CHUNK_TREE_OBJECTID ||
+	    btrfs_dev_extent_chunk_objectid(leaf, de) !=
+	    BTRFS_FIRST_CHUNK_TREE_OBJECTID ||
+	    memcmp(uuid, v->fs->chunk_tree_uuid, BTRFS_UUID_SIZE))
+		return bad("dev extent %llu/%llu: chunk tree fields",
+			   (unsigned long long)e->devid,
+			   (unsigned long long)e->physical);
+	return 0;
+}
+
+static struct vchunk *find_vchunk(struct vstate *st, u64 start)
+{
+	for (size_t i = 0; i < st->nr_chunks; i++)
+		if (st->chunks[i].start == start)
+			return &st->chunks[i];
+	return NULL;
+}
+
+static int bg_item(const struct extent_buffer *leaf, int slot,
+		   const struct btrfs_key *key, void *arg)
+{
+	struct vctx *v = arg;
+	struct btrfs_block_group_item *bi;
+	struct vchunk *c;
+
+	if (key->type != BTRFS_BLOCK_GROUP_ITEM_KEY)
+		return 0;
+	bi = btrfs_item_ptr(leaf, slot, struct btrfs_block_group_item);
+	c = find_vchunk(&v->st, key->objectid);
+	if (!c || c->length != key->offset ||
+	    c->type != btrfs_block_group_flags(leaf, bi))
+		return bad("block group %llu+%llu has no chunk alike",
+			   (unsigned long long)key->objectid,
+			   (unsigned long long)key->offset);
+	v->nr_bgs++;
+	v->bg_used_sum += btrfs_block_group_used(leaf, bi);
+	return 0;
+}
+
+static int check_dev_extents(struct vctx *v)
+{
+	struct vstate *st = &v->st;
+	u64 sum[MAX_DEVS + 1] = { 0 };
+	size_t stripes = 0;
+
+	for (size_t i = 0; i < st->nr_chunks; i++) {
+		struct vchunk *c = &st->chunks[i];
+
+		for (int s = 0; s < c->num_stripes; s++) {
+			bool found = false;
+
+			stripes++;
+			for (size_t k = 0; k < st->nr_ext && !found; k++) {
+				struct vdevext *e = &st->ext[k];
+
+				if (e->devid != c->devid[s] ||
+				    e->physical != c->physical[s])
+					continue;
+				found = e->length == c->stripe_size &&
+					e->chunk_offset == c->start &&
+					!e->matched;
+				e->matched = found;
+			}
+			if (!found)
+				return bad("chunk %llu stripe %d (devid %llu "
+					   "at %llu) has no dev extent",
+					   (unsigned long long)c->start, s,
+					   (unsigned long long)c->devid[s],
+					   (unsigned long long)c->physical[s]);
+		}
+	}
+	if (stripes != st->nr_ext)
+		return bad("%zu dev extents for %zu stripes", st->nr_ext,
+			   stripes);
+	/* The dev tree is sorted by (devid, physical). */
+	for (size_t k = 0; k < st->nr_ext; k++) {
+		struct vdevext *e = &st->ext[k];
+		struct btrfs_device *d;
+
+		if (e->devid < 1 || e->devid > MAX_DEVS)
+			return bad("dev extent on devid %llu",
+				   (unsigned long long)e->devid);
+		d = btrfs_find_device(v->fs->fs_devices, e->devid, NULL);
+		if (!d || e->physical < M ||
+		    e->physical + e->length > d->total_bytes)
+			return bad("dev extent %llu/%llu outside the device",
+				   (unsigned long long)e->devid,
+				   (unsigned long long)e->physical);
+		if (k && st->ext[k - 1].devid == e->devid &&
+		    st->ext[k - 1].physical + st->ext[k - 1].length >
+		    e->physical)
+			return bad("dev extents overlap at %llu/%llu",
+				   (unsigned long long)e->devid,
+				   (unsigned long long)e->physical);
+		sum[e->devid] += e->length;
+	}
+	for (struct btrfs_device *d = v->fs->fs_devices->devices; d;
+	     d = d->next) {
+		struct btrfs_super_block sb;
+
+		if (d->devid > MAX_DEVS ||
+		    sum[d->devid] != v->dev_used[d->devid])
+			return bad("devid %llu: dev item bytes_used %llu, dev "
+				   "extents %llu", (unsigned long long)d->devid,
+				   (unsigned long long)v->dev_used[d->devid],
+				   (unsigned long long)sum[d->devid]);
+		if (btrfs_read_super_raw(d->io, btrfs_sb_offset(0), &sb) ||
+		    btrfs_stack_device_bytes_used(&sb.dev_item) !=
+		    sum[d->devid])
+			return bad("devid %llu: superblock bytes_used %llu, "
+				   "dev extents %llu",
+				   (unsigned long long)d->devid,
+				   (unsigned long long)
+				   btrfs_stack_device_bytes_used(&sb.dev_item),
+				   (unsigned long long)sum[d->devid]);
+	}
+	return 0;
+}
+
+/* The sys_chunk_array holds the system chunks of the chunk tree. */
+static int check_sys_array(struct vctx *v)
+{
+	const struct btrfs_super_block *sb = &v->fs->super_copy;
+	u32 size = btrfs_super_sys_array_size(sb), cur = 0;
+	size_t seen = 0, want = 0;
+
+	for (size_t i = 0; i < v->st.nr_chunks; i++)
+		want += !!(v->st.chunks[i].type & BTRFS_BLOCK_GROUP_SYSTEM);
+	while (cur < size) {
+		const struct btrfs_disk_key *key = (const void *)
+			(sb->sys_chunk_array + cur);
+		const struct btrfs_chunk *c = (const void *)
+			(sb->sys_chunk_array + cur + sizeof(*key));
+		u32 isz = (u32)btrfs_chunk_item_size(
+			btrfs_stack_chunk_num_stripes(c));
+		struct vchunk *vc = find_vchunk(&v->st,
+					btrfs_stack_disk_key_offset(key));
+
+		if (!vc || vc->item_size != isz ||
+		    memcmp(vc->item, c, isz) ||
+		    !(vc->type & BTRFS_BLOCK_GROUP_SYSTEM))
+			return bad("sys_chunk_array entry %llu differs from "
+				   "the chunk tree",
+				   (unsigned long long)
+				   btrfs_stack_disk_key_offset(key));
+		seen++;
+		cur += (u32)sizeof(*key) + isz;
+	}
+	if (seen != want)
+		return bad("sys_chunk_array has %zu chunks, the chunk tree %zu "
+			   "system chunks", seen, want);
+	v->nr_sys = want;
+	return 0;
+}
+
+/* Free-space tree: each group records length - used free. */
+static int fst_close_group(struct vctx *v)
+{
+	struct btrfs_block_group *bg;
+
+	if (!v->fst_in_group)
+		return 0;
+	v->fst_in_group = false;
+	bg = btrfs_lookup_block_group(v->fs, v->fst_group_start);
+	if (!bg && v->fst_group_start < new_chunks_from)
+		return 0;	/* mkfs leaves its temporary groups' entries */
+	if (!bg || bg->start != v->fst_group_start ||
+	    bg->length != v->fst_group_len)
+		return bad("free-space info %llu without a group",
+			   (unsigned long long)v->fst_group_start);
+	if (v->fst_free != bg->length - bg->used)
+		return bad("group %llu: free-space tree has %llu free, group "
+			   "%llu - %llu used", (unsigned long long)bg->start,
+			   (unsigned long long)v->fst_free,
+			   (unsigned long long)bg->length,
+			   (unsigned long long)bg->used);
+	return 0;
+}
+
+static int fst_item(const struct extent_buffer *leaf, int slot,
+		    const struct btrfs_key *key, void *arg)
+{
+	struct vctx *v = arg;
+
+	if (key->type == BTRFS_FREE_SPACE_INFO_KEY) {
+		int ret = fst_close_group(v);
+
+		v->fst_in_group = true;
+		v->fst_group_start = key->objectid;
+		v->fst_group_len = key->offset;
+		v->fst_free = 0;
+		return ret;
+	}
+	if (key->type == BTRFS_FREE_SPACE_EXTENT_KEY) {
+		v->fst_free += key->offset;
+	} else if (key->type == BTRFS_FREE_SPACE_BITMAP_KEY) {
+		u32 size = btrfs_item_size(leaf, slot);
+		const u8 *p = btrfs_item_ptr(leaf, slot, u8);
+
+		for (u32 i = 0; i < size; i++)
+			v->fst_free += (u64)__builtin_popcount(p[i]) *
+				       v->fs->sectorsize;
+	}
+	return 0;
+}
+
+int verify_chunks(struct btrfs_fs_info *fs, u64 *new_from, size_t *nr_chunks,
+		  size_t *nr_sys)
+{
+	struct vctx v;
+	struct btrfs_root *bgroot;
+	int ret;
+
+	memset(&v, 0, sizeof(v));
+	v.fs = fs;
+	new_chunks_from = *new_from;
+	sectorsize = fs->sectorsize;
+	bgroot = btrfs_fs_compat_ro(fs,
+				    BTRFS_FEATURE_COMPAT_RO_BLOCK_GROUP_TREE) ?
+		 fs->block_group_root : fs->extent_root;
+	ret = for_each_item(fs->chunk_root, chunk_tree_item, &v);
+	if (!ret)
+		ret = for_each_item(fs->dev_root, dev_tree_item, &v);
+	if (!ret)
+		ret = for_each_item(bgroot, bg_item, &v);
+	if (!ret && v.nr_bgs != v.st.nr_chunks)
+		ret = bad("%zu block groups for %zu chunks", v.nr_bgs,
+			  v.st.nr_chunks);
+	if (!ret && v.bg_used_sum != btrfs_super_bytes_used(&fs->super_copy))
+		ret = bad("groups use %llu, superblock bytes_used %llu",
+			  (unsigned long long)v.bg_used_sum,
+			  (unsigned long long)
+			  btrfs_super_bytes_used(&fs->super_copy));
+	if (!ret)
+		ret = check_dev_extents(&v);
+	if (!ret)
+		ret = check_sys_array(&v);
+	if (!ret && fs->free_space_root) {
+		ret = for_each_item(fs->free_space_root, fst_item, &v);
+		if (!ret)
+			ret = fst_close_group(&v);
+	}
+	if (!ret && *new_from == ~0ULL) {
+		*new_from = 0;
+		for (size_t i = 0; i < v.st.nr_chunks; i++)
+			*new_from = max_t(u64, *new_from,
+					  v.st.chunks[i].start +
+					  v.st.chunks[i].length);
+	}
+	if (nr_chunks)
+		*nr_chunks = v.st.nr_chunks;
+	if (nr_sys)
+		*nr_sys = v.nr_sys;
+	for (size_t i = 0; i < v.st.nr_chunks; i++)
+		free(v.st.chunks[i].item);
+	free(v.st.chunks);
+	free(v.st.ext);
 	return ret;
 }
