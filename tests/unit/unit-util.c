@@ -133,8 +133,15 @@ int loop_attach(const char *dir, const char *files)
 
 void loop_detach(const char *dir)
 {
-	run_cmd("for l in $(cat '%s/loops' 2>/dev/null); do losetup -d $l; "
-		"done", dir);
+	/*
+	 * The kernel keeps every scanned btrfs device in its list until told
+	 * to forget it; an entry left for a loop device that is gone refuses
+	 * (EEXIST) a later device of the same fsid and devid with a lower
+	 * generation, which is what copies of one image are.
+	 */
+	run_cmd("for l in $(cat '%s/loops' 2>/dev/null); do "
+		"[ -x " REF_BTRFS " ] && " REF_BTRFS " device scan --forget $l "
+		">/dev/null 2>&1; losetup -d $l; done", dir);
 }
 
 int loop_mount(const char *dir, const char *mnt)

@@ -67,7 +67,10 @@ const char *kernel_unavailable(unsigned int needs);
  */
 int loop_attach(const char *dir, const char *files);
 
-/* Detaches the loop devices listed in @dir/loops. */
+/*
+ * Detaches the loop devices listed in @dir/loops, after making the kernel
+ * forget them as btrfs devices.
+ */
 void loop_detach(const char *dir);
 
 /*
