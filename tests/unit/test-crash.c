@@ -26,9 +26,10 @@
  *   commit or, when the cut came after the next commit's superblocks
  *   were sent, that one (lose=all: never; lose=none at a flush past
  *   them: always), and its digest equals the one recorded for it;
- * - the image opens for writing, and verify_fs (unit-verify.h: references
- *   derived from the trees, block group and super accounting, free-space
- *   tree, csums) passes;
+ * - the image opens for writing, and verify_fs and verify_chunks
+ *   (unit-verify.h: references derived from the trees, block group and
+ *   super accounting, free-space tree, csums; chunks against block
+ *   groups, dev extents, dev items and the sys_chunk_array) pass;
  * - our btrfs check and the reference btrfs check pass;
  * - on every 4th state, as root, the kernel mounts the image, a file is
  *   written, it unmounts, and the reference check passes again.
@@ -640,6 +641,9 @@ static bool primaries_intact(const struct images *im)
 /* ------------------------------------------------------------------ */
 /* One cut. */
 
+/* Chunks from here on were made by the workload (see verify_chunks). */
+static u64 new_chunks_from;
+
 struct tally {
 	int states, failed, torn_supers, kernel, kernel_skipped;
 	int at_prev, at_next;
@@ -727,6 +731,8 @@ static int judge(const struct images *im, int prev, bool maybe_next,
 		return -1;
 	}
 	ret = verify_fs(fs, wfs, NULL);
+	if (!ret)
+		ret = verify_chunks(wfs, &new_chunks_from, NULL, NULL);
 	close_ctree(wfs);
 	close_ctree(fs);
 	if (ret)
@@ -876,11 +882,14 @@ static void test_workload(const struct workload *w)
 	if (!ret)
 		ret = open_faulted(&im, false, ios, &fs);
 	if (!ret) {
+		new_chunks_from = ~0ULL;
+		ret = verify_chunks(fs, &new_chunks_from, NULL, NULL);
 		cnt.rec[0].gen = btrfs_super_generation(&fs->super_copy);
 		cnt.rec[0].digest = digest_fs(fs);
 		cnt.on = true;
 		rng_state = 1;
-		ret = w->run(fs);
+		if (!ret)
+			ret = w->run(fs);
 		cnt.on = false;
 		close_faulted(&im, ios, fs);
 	}
