@@ -19,8 +19,9 @@
  * generation and a digest of every tree's keys and xattrs.  Then it runs
  * again through the fault injector with a power cut at every flush
  * point 1..F (lose=all, lose=none, lose=random,torn with three seeds) and
- * at a sample of the write points (lose=random,torn with the point as the
- * seed, lose=all and lose=none), and after each:
+ * at a sample of the write points, every superblock write among them
+ * (lose=random,torn with the point as the seed, lose=all and lose=none),
+ * and after each:
  * - the workload stopped with an error (and no sanitizer report);
  * - the image opens read-only, with the generation of the last durable
  *   commit or, when the cut came after the next commit's superblocks
@@ -835,6 +836,16 @@ static int durable_at_write(u64 n, bool *maybe_next)
 	return prev;
 }
 
+/* Is write @n a superblock write of some commit? */
+static bool is_super_write(u64 n)
+{
+	for (int k = 1; k <= cnt.nr; k++)
+		if (n >= cnt.rec[k].first_super_write &&
+		    n <= cnt.rec[k].writes_end)
+			return true;
+	return false;
+}
+
 /* ------------------------------------------------------------------ */
 
 static int stride_override(void)
@@ -941,17 +952,22 @@ static void test_workload(const struct workload *w)
 	   tf.states, tf.failed, tf.at_prev, tf.at_next, tf.torn_supers,
 	   tf.kernel, tf.kernel_skipped, tf.first);
 
-	/* A sample of the write points (all of them for the first). */
+	/*
+	 * A sample of the write points (all of them for the first): every
+	 * stride-th and every superblock write, where the fate of a commit
+	 * is decided.
+	 */
 	stride = stride_override();
 	if (!stride)
 		stride = w->write_points ?
 			 (writes + (u64)w->write_points - 1) / (u64)w->write_points :
 			 1;
-	for (u64 n = 1 + (stride > 1 ? writes % stride / 2 : 0); n <= writes;
-	     n += stride) {
+	for (u64 n = 1; n <= writes; n++) {
 		bool maybe_next;
 		int prev = durable_at_write(n, &maybe_next);
 
+		if ((n - 1) % stride && !is_super_write(n))
+			continue;
 		sampled++;
 		snprintf(spec, sizeof(spec), "cut-write=%llu,lose=random,torn,"
 			 "seed=%llu", (unsigned long long)n,
@@ -964,8 +980,9 @@ static void test_workload(const struct workload *w)
 			 (unsigned long long)n);
 		one_cut(w, &im, spec, prev, maybe_next, false, &tw);
 	}
-	ok(tw.failed == 0, "%s: cut after %d of the %llu writes (every %llu), "
-	   "torn, lose=all and lose=none: %d states, %d failed; %d at the "
+	ok(tw.failed == 0, "%s: cut after %d of the %llu writes (every %llu "
+	   "and each superblock write), torn, lose=all and lose=none: %d "
+	   "states, %d failed; %d at the "
 	   "last commit, %d at the next; %d primary superblocks torn and "
 	   "recovered; kernel mounted %d (%d skipped) %s", w->name, sampled,
 	   (unsigned long long)writes, (unsigned long long)stride, tw.states,
