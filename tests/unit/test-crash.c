@@ -35,6 +35,10 @@
  * - on every 4th state, as root, the kernel mounts the image, a file is
  *   written, it unmounts, and the reference check passes again.
  *
+ * The same sampled write points also fail with EIO without a cut: the
+ * commit must abort and leave the last commit (or the next, when a
+ * superblock copy before the failing one was written), judged the same.
+ *
  * A primary superblock torn by the model (its 512-byte sectors reached
  * the device in part) fails its checksum.  The kernel takes that risk as
  * we do (every copy is written before one flush) and the documented way
@@ -43,7 +47,8 @@
  * they are judged like all the others; when no copy survived, the state
  * fails.
  *
- * CRASH_STRIDE=N samples every Nth write point of every workload instead;
+ * CRASH_STRIDE=N samples every Nth write point of every workload instead,
+ * CRASH_SEEDS=N cuts each flush point with N random seeds instead of 3;
  * CRASH_ONLY=NAME runs only that workload.
  */
 /* csum.h (btrfs_name_hash) declares an enum whose names format.h also
@@ -759,9 +764,12 @@ static int judge(const struct images *im, int prev, bool maybe_next,
 	return 0;
 }
 
-/* Run the workload with the plan @spec; then judge what is left. */
-static void one_cut(const struct workload *w, const struct images *im,
-		    const char *spec, int prev, bool maybe_next,
+/*
+ * Run the workload with the plan @spec, a power cut or (!@cut) a failing
+ * write; then judge what is left.
+ */
+static void one_run(const struct workload *w, const struct images *im,
+		    const char *spec, bool cut, int prev, bool maybe_next,
 		    bool must_next, struct tally *t)
 {
 	struct btrfs_io *ios[MAX_DEVS];
@@ -781,9 +789,10 @@ static void one_cut(const struct workload *w, const struct images *im,
 		close_faulted(im, ios, fs);
 		first_err[0] = '\0';
 		if (!ret)
-			ret = bad("the workload went on past the cut");
-		else if (!btrfs_io_faults_cut())
-			ret = bad("the workload failed (%d) without a cut", ret);
+			ret = bad("the workload went on past the fault");
+		else if (btrfs_io_faults_cut() != cut)
+			ret = bad("the workload failed (%d) %s a cut", ret,
+				  cut ? "without" : "with");
 		else
 			ret = 0;
 	}
@@ -836,6 +845,15 @@ static int durable_at_write(u64 n, bool *maybe_next)
 	return prev;
 }
 
+/* Is write @n the first superblock write of a commit? */
+static bool is_first_super_write(u64 n)
+{
+	for (int k = 1; k <= cnt.nr; k++)
+		if (n == cnt.rec[k].first_super_write)
+			return true;
+	return false;
+}
+
 /* Is write @n a superblock write of some commit? */
 static bool is_super_write(u64 n)
 {
@@ -848,9 +866,9 @@ static bool is_super_write(u64 n)
 
 /* ------------------------------------------------------------------ */
 
-static int stride_override(void)
+static int env_int(const char *name)
 {
-	const char *s = getenv("CRASH_STRIDE");
+	const char *s = getenv(name);
 
 	return s && atoi(s) > 0 ? atoi(s) : 0;
 }
@@ -858,13 +876,13 @@ static int stride_override(void)
 static void test_workload(const struct workload *w)
 {
 	struct btrfs_io *ios[MAX_DEVS];
-	struct tally tf = { 0 }, tw = { 0 };
+	struct tally tf = { 0 }, tw = { 0 }, te = { 0 };
 	struct btrfs_fs_info *fs;
 	struct images im = { .nr = w->nr_devs };
 	char spec[128];
 	time_t t0 = time(NULL);
+	int ret, sampled = 0, seeds = env_int("CRASH_SEEDS") ?: 3;
 	u64 writes, flushes, stride;
-	int ret, sampled = 0;
 
 	for (int i = 0; i < im.nr; i++) {
 		snprintf(im.base[i], sizeof(im.base[i]), "%s/%s-base%d.img",
@@ -928,28 +946,29 @@ static void test_workload(const struct workload *w)
 
 	/* Every flush point. */
 	for (u64 n = 1; n <= flushes; n++) {
-		static const char * const modes[] = {
-			"lose=all", "lose=none", "lose=random,torn,seed=1",
-			"lose=random,torn,seed=2", "lose=random,torn,seed=3",
-		};
 		bool maybe_next, all_loses_next;
 		int prev = durable_at_flush(n, &maybe_next, &all_loses_next);
 
-		for (size_t m = 0; m < ARRAY_SIZE(modes); m++) {
-			bool all = m == 0, none = m == 1;
-
-			snprintf(spec, sizeof(spec), "cut-flush=%llu,%s",
-				 (unsigned long long)n, modes[m]);
-			one_cut(w, &im, spec, prev,
-				maybe_next && !(all && all_loses_next),
-				maybe_next && none, &tf);
+		/* lose=all, lose=none, then random subsets torn by seed. */
+		for (int m = 0; m < 2 + seeds; m++) {
+			if (m < 2)
+				snprintf(spec, sizeof(spec), "cut-flush=%llu,"
+					 "lose=%s", (unsigned long long)n,
+					 m ? "none" : "all");
+			else
+				snprintf(spec, sizeof(spec), "cut-flush=%llu,"
+					 "lose=random,torn,seed=%d",
+					 (unsigned long long)n, m - 1);
+			one_run(w, &im, spec, true, prev,
+				maybe_next && !(m == 0 && all_loses_next),
+				maybe_next && m == 1, &tf);
 		}
 	}
-	ok(tf.failed == 0, "%s: cut at each of the %llu flushes, 5 ways: "
+	ok(tf.failed == 0, "%s: cut at each of the %llu flushes, %d ways: "
 	   "%d states, %d failed; %d at the last commit, %d at the next; "
 	   "%d primary superblocks torn and recovered; kernel mounted %d "
 	   "(%d skipped) %s", w->name, (unsigned long long)flushes,
-	   tf.states, tf.failed, tf.at_prev, tf.at_next, tf.torn_supers,
+	   2 + seeds, tf.states, tf.failed, tf.at_prev, tf.at_next, tf.torn_supers,
 	   tf.kernel, tf.kernel_skipped, tf.first);
 
 	/*
@@ -957,7 +976,7 @@ static void test_workload(const struct workload *w)
 	 * stride-th and every superblock write, where the fate of a commit
 	 * is decided.
 	 */
-	stride = stride_override();
+	stride = (u64)env_int("CRASH_STRIDE");
 	if (!stride)
 		stride = w->write_points ?
 			 (writes + (u64)w->write_points - 1) / (u64)w->write_points :
@@ -972,13 +991,21 @@ static void test_workload(const struct workload *w)
 		snprintf(spec, sizeof(spec), "cut-write=%llu,lose=random,torn,"
 			 "seed=%llu", (unsigned long long)n,
 			 (unsigned long long)n);
-		one_cut(w, &im, spec, prev, maybe_next, false, &tw);
+		one_run(w, &im, spec, true, prev, maybe_next, false, &tw);
 		snprintf(spec, sizeof(spec), "cut-write=%llu,lose=all",
 			 (unsigned long long)n);
-		one_cut(w, &im, spec, prev, false, false, &tw);
+		one_run(w, &im, spec, true, prev, false, false, &tw);
 		snprintf(spec, sizeof(spec), "cut-write=%llu,lose=none",
 			 (unsigned long long)n);
-		one_cut(w, &im, spec, prev, maybe_next, false, &tw);
+		one_run(w, &im, spec, true, prev, maybe_next, false, &tw);
+		/*
+		 * No cut, the write fails: the commit must abort without a
+		 * superblock, unless an earlier copy of it was written.
+		 */
+		snprintf(spec, sizeof(spec), "fail-write=%llu",
+			 (unsigned long long)n);
+		one_run(w, &im, spec, false, prev,
+			maybe_next && !is_first_super_write(n), false, &te);
 	}
 	ok(tw.failed == 0, "%s: cut after %d of the %llu writes (every %llu "
 	   "and each superblock write), torn, lose=all and lose=none: %d "
@@ -988,6 +1015,11 @@ static void test_workload(const struct workload *w)
 	   (unsigned long long)writes, (unsigned long long)stride, tw.states,
 	   tw.failed, tw.at_prev, tw.at_next, tw.torn_supers, tw.kernel,
 	   tw.kernel_skipped, tw.first);
+	ok(te.failed == 0, "%s: the same %d writes failing with EIO (no cut): "
+	   "%d states, %d failed; %d at the last commit, %d at the next; "
+	   "kernel mounted %d (%d skipped) %s", w->name, sampled, te.states,
+	   te.failed, te.at_prev, te.at_next, te.kernel, te.kernel_skipped,
+	   te.first);
 	if (kernel_why_not)
 		skip("%s: kernel round trips: %s", w->name, kernel_why_not);
 	printf("# %s: %ld s\n", w->name, (long)(time(NULL) - t0));
