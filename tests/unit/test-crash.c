@@ -15,7 +15,7 @@
  *
  * Each runs once through a counting layer, which gives the numbers of
  * writes W and flushes F and, for every commit, the write and flush
- * counts at its end and before its first superblock write, its
+ * counts at its end and at its first (primary) superblock write, its
  * generation and a digest of every tree's keys and xattrs.  Then it runs
  * again through the fault injector with a power cut at every flush
  * point 1..F (lose=all, lose=none, lose=random,torn with three seeds) and
@@ -23,10 +23,11 @@
  * (lose=random,torn with the point as the seed, lose=all and lose=none),
  * and after each:
  * - the workload stopped with an error (and no sanitizer report);
- * - the image opens read-only, with the generation of the last durable
- *   commit or, when the cut came after the next commit's superblocks
- *   were sent, that one (lose=all: never; lose=none at a flush past
- *   them: always), and its digest equals the one recorded for it;
+ * - the image opens read-only from the primary superblock, with the
+ *   generation of the last durable commit or, when the cut came after
+ *   the next commit's primary superblock was sent, that one (lose=all:
+ *   never; lose=none at a flush past it: always), and its digest equals
+ *   the one recorded for it;
  * - the image opens for writing, and verify_fs and verify_chunks
  *   (unit-verify.h: references derived from the trees, block group and
  *   super accounting, free-space tree, csums; chunks against block
@@ -37,15 +38,15 @@
  *
  * The same sampled write points also fail with EIO without a cut: the
  * commit must abort and leave the last commit (or the next, when a
- * superblock copy before the failing one was written), judged the same.
+ * primary superblock was written before the failing write), judged the
+ * same.
  *
  * A primary superblock torn by the model (its 512-byte sectors reached
- * the device in part) fails its checksum.  The kernel takes that risk as
- * we do (every copy is written before one flush) and the documented way
- * out is "btrfs rescue super-recover", so such states are counted, the
- * primary is restored from a mirror with the reference tool, and then
- * they are judged like all the others; when no copy survived, the state
- * fails.
+ * the device in part) fails its checksum.  No order of writes prevents
+ * that, and the documented way out is "btrfs rescue super-recover", so
+ * such states are counted, the primary is restored from a mirror with the
+ * reference tool, and then they are judged like all the others; when no
+ * copy of a device survived, the state fails.
  *
  * CRASH_STRIDE=N samples every Nth write point of every workload instead,
  * CRASH_SEEDS=N cuts each flush point with N random seeds instead of 3;
@@ -90,7 +91,13 @@ struct commit_rec {
 	u64 writes_end;		/* writes when the commit returned */
 	u64 flushes_end;
 	u64 first_super_write;	/* index of its first superblock write */
-	u64 flushes_before_super;
+	/*
+	 * Of its first primary superblock write, which decides what the
+	 * kernel (and an open of copy 0) finds: the index, and the flushes
+	 * before it.
+	 */
+	u64 first_primary_write;
+	u64 flushes_before_primary;
 };
 
 static struct {
@@ -99,6 +106,7 @@ static struct {
 	int nr;			/* commits done (rec[1..nr]); rec[0] the start */
 	struct commit_rec rec[MAX_COMMITS + 1];
 	bool super_seen;	/* by the commit running */
+	bool primary_seen;
 } cnt;
 
 static bool is_super_offset(uint64_t off)
@@ -123,7 +131,12 @@ static ssize_t cnt_write(struct btrfs_io *io, const void *buf, size_t len,
 	    cnt.nr < MAX_COMMITS) {
 		cnt.super_seen = true;
 		cnt.rec[cnt.nr + 1].first_super_write = cnt.writes;
-		cnt.rec[cnt.nr + 1].flushes_before_super = cnt.flushes;
+	}
+	if (off == btrfs_sb_offset(0) && !cnt.primary_seen &&
+	    cnt.nr < MAX_COMMITS) {
+		cnt.primary_seen = true;
+		cnt.rec[cnt.nr + 1].first_primary_write = cnt.writes;
+		cnt.rec[cnt.nr + 1].flushes_before_primary = cnt.flushes;
 	}
 	return io->lower->ops->write(io->lower, buf, len, off);
 }
@@ -308,8 +321,10 @@ static void note_commit(struct btrfs_fs_info *fs)
 	r->writes_end = cnt.writes;
 	r->flushes_end = cnt.flushes;
 	if (!cnt.super_seen)
-		r->first_super_write = r->flushes_before_super = ~0ULL;
-	cnt.super_seen = false;
+		r->first_super_write = ~0ULL;
+	if (!cnt.primary_seen)
+		r->first_primary_write = r->flushes_before_primary = ~0ULL;
+	cnt.super_seen = cnt.primary_seen = false;
 	r->digest = digest_fs(fs);
 }
 
@@ -816,10 +831,13 @@ static void one_run(const struct workload *w, const struct images *im,
 }
 
 /*
- * The last durable commit before a cut at flush @n, and the next's fate:
- * it may be there when its superblocks were sent before; lose=all loses
- * it unless a device already flushed them (the cut is past the first
- * flush after them: on several devices the others may be behind).
+ * The last durable commit before a cut at flush @n, and the next's fate
+ * as the primary superblocks tell it: it may be there when a primary copy
+ * was sent before; lose=all loses it unless a device already flushed one
+ * (the cut is past the first flush after them: on several devices the
+ * others may be behind).  Mirror copies of the next may be there earlier;
+ * they count only when a torn primary is restored from them, which
+ * happens only once a primary was sent.
  */
 static int durable_at_flush(u64 n, bool *maybe_next, bool *all_loses_next)
 {
@@ -828,9 +846,9 @@ static int durable_at_flush(u64 n, bool *maybe_next, bool *all_loses_next)
 	while (prev < cnt.nr && cnt.rec[prev + 1].flushes_end < n)
 		prev++;
 	*maybe_next = prev < cnt.nr &&
-		      cnt.rec[prev + 1].flushes_before_super < n;
+		      cnt.rec[prev + 1].flushes_before_primary < n;
 	*all_loses_next = !*maybe_next ||
-			  n <= cnt.rec[prev + 1].flushes_before_super + 1;
+			  n <= cnt.rec[prev + 1].flushes_before_primary + 1;
 	return prev;
 }
 
@@ -841,17 +859,17 @@ static int durable_at_write(u64 n, bool *maybe_next)
 	while (prev < cnt.nr && cnt.rec[prev + 1].writes_end < n)
 		prev++;
 	*maybe_next = prev < cnt.nr &&
-		      cnt.rec[prev + 1].first_super_write <= n;
+		      cnt.rec[prev + 1].first_primary_write <= n;
 	return prev;
 }
 
-/* Is write @n the first superblock write of a commit? */
-static bool is_first_super_write(u64 n)
+/*
+ * May the commit after @prev be on disk when write @n failed?  When a
+ * primary copy was written before it.
+ */
+static bool written_before_failure(int prev, u64 n)
 {
-	for (int k = 1; k <= cnt.nr; k++)
-		if (n == cnt.rec[k].first_super_write)
-			return true;
-	return false;
+	return prev < cnt.nr && cnt.rec[prev + 1].first_primary_write < n;
 }
 
 /* Is write @n a superblock write of some commit? */
@@ -937,12 +955,14 @@ static void test_workload(const struct workload *w)
 		return;
 	for (int k = 1; k <= cnt.nr; k++)
 		printf("# commit %d: generation %llu, writes to %llu, flushes "
-		       "to %llu, first superblock write %llu after %llu "
-		       "flushes\n", k, (unsigned long long)cnt.rec[k].gen,
+		       "to %llu, first superblock write %llu, first primary "
+		       "%llu after %llu flushes\n", k,
+		       (unsigned long long)cnt.rec[k].gen,
 		       (unsigned long long)cnt.rec[k].writes_end,
 		       (unsigned long long)cnt.rec[k].flushes_end,
 		       (unsigned long long)cnt.rec[k].first_super_write,
-		       (unsigned long long)cnt.rec[k].flushes_before_super);
+		       (unsigned long long)cnt.rec[k].first_primary_write,
+		       (unsigned long long)cnt.rec[k].flushes_before_primary);
 
 	/* Every flush point. */
 	for (u64 n = 1; n <= flushes; n++) {
@@ -1005,7 +1025,7 @@ static void test_workload(const struct workload *w)
 		snprintf(spec, sizeof(spec), "fail-write=%llu",
 			 (unsigned long long)n);
 		one_run(w, &im, spec, false, prev,
-			maybe_next && !is_first_super_write(n), false, &te);
+			written_before_failure(prev, n), false, &te);
 	}
 	ok(tw.failed == 0, "%s: cut after %d of the %llu writes (every %llu "
 	   "and each superblock write), torn, lose=all and lose=none: %d "
