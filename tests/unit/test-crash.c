@@ -20,8 +20,8 @@
  * again through the fault injector with a power cut at every flush
  * point 1..F (lose=all, lose=none, lose=random,torn with three seeds) and
  * at a sample of the write points, every superblock write among them
- * (lose=random,torn with the point as the seed, lose=all and lose=none),
- * and after each:
+ * (lose=random,torn with the point as the seed, and 3 more seeds at the
+ * superblock writes; lose=all and lose=none), and after each:
  * - the workload stopped with an error (and no sanitizer report);
  * - the image opens read-only from the primary superblock, with the
  *   generation of the last durable commit or, when the cut came after
@@ -77,6 +77,7 @@
 #define MAX_DEVS 2
 #define MAX_COMMITS 8
 #define SNAP_ID 256ULL
+#define SUPER_SEEDS 3		/* extra torn cuts at each superblock write */
 
 static char btrfs_bin[1024];
 static char our_mkfs[1100];
@@ -1008,10 +1009,18 @@ static void test_workload(const struct workload *w)
 		if ((n - 1) % stride && !is_super_write(n))
 			continue;
 		sampled++;
-		snprintf(spec, sizeof(spec), "cut-write=%llu,lose=random,torn,"
-			 "seed=%llu", (unsigned long long)n,
-			 (unsigned long long)n);
-		one_run(w, &im, spec, true, prev, maybe_next, false, &tw);
+		/*
+		 * Torn superblock copies decide whether a device keeps a
+		 * valid one: more seeds there.
+		 */
+		for (int k = 0; k < (is_super_write(n) ? 1 + SUPER_SEEDS : 1);
+		     k++) {
+			snprintf(spec, sizeof(spec), "cut-write=%llu,lose=random,"
+				 "torn,seed=%llu", (unsigned long long)n,
+				 (unsigned long long)(n + 1000ULL * k));
+			one_run(w, &im, spec, true, prev, maybe_next, false,
+				&tw);
+		}
 		snprintf(spec, sizeof(spec), "cut-write=%llu,lose=all",
 			 (unsigned long long)n);
 		one_run(w, &im, spec, true, prev, false, false, &tw);
