@@ -182,23 +182,43 @@ static int words(const char *s, char *first, size_t len)
 	return n;
 }
 
+bool loops_intact(const char *dir, const char *files)
+{
+	return run_cmd("i=0; for f in %s; do i=$((i + 1)); "
+		       "l=$(sed -n \"${i}p\" '%s/loops'); [ -n \"$l\" ] && "
+		       "[ \"$(losetup -n -O BACK-FILE --list \"$l\" 2>/dev/null)\" "
+		       "= \"$(readlink -f \"$f\")\" ] || exit 1; done",
+		       files, dir) == 0;
+}
+
 int ref_check_run(const char *dir, const char *files)
 {
 	char img[1024];
-	int rc;
+	int rc = -1;
 
 	if (words(files, img, sizeof(img)) == 1)
 		return run_cmd(REF_BTRFS " check '%s' >'%s/check.log' 2>&1", img,
 			       dir);
-	rc = loop_attach(dir, files);
-	if (!rc)
+	for (int try = 0; try < 3; try++) {
+		bool intact;
+
+		rc = loop_attach(dir, files);
+		if (rc) {
+			printf("# no loop devices for %s\n", files);
+			loop_detach(dir);
+			return rc;
+		}
 		rc = run_cmd(REF_BTRFS " device scan $(cat '%s/loops') "
 			     ">/dev/null 2>&1; " REF_BTRFS " check "
 			     "$(head -n1 '%s/loops') >'%s/check.log' 2>&1",
 			     dir, dir, dir);
-	else
-		printf("# no loop devices for %s\n", files);
-	loop_detach(dir);
+		intact = loops_intact(dir, files);
+		loop_detach(dir);
+		if (intact)
+			return rc;
+		printf("# a loop device of %s went away during the check: "
+		       "again\n", files);
+	}
 	return rc;
 }
 

@@ -68,6 +68,13 @@ const char *kernel_unavailable(unsigned int needs);
 int loop_attach(const char *dir, const char *files);
 
 /*
+ * Are the loop devices listed in @dir/loops still attached to the
+ * space-separated files @files, in order?  (Other programs on the machine
+ * may detach or reuse them.)
+ */
+bool loops_intact(const char *dir, const char *files);
+
+/*
  * Detaches the loop devices listed in @dir/loops, after making the kernel
  * forget them as btrfs devices.
  */
@@ -85,7 +92,8 @@ int unmount(const char *mnt);
 
 /*
  * The reference btrfs check of the space-separated image files @files
- * (several: through loop devices, found by a device scan), output in
+ * (several: through loop devices, found by a device scan; again, up to
+ * three times, when a loop device went away meanwhile), output in
  * @dir/check.log, no result printed.  The check's exit status.
  */
 int ref_check_run(const char *dir, const char *files);
