@@ -1676,9 +1676,12 @@ void btrfs_backup_super_roots(struct btrfs_fs_info *fs_info)
 	btrfs_set_stack_backup_num_devices(&b[slot], btrfs_super_num_devices(sb));
 }
 
-/* Write @sb, with this device's dev item, to every copy that fits @dev. */
+/*
+ * Write @sb, with this device's dev item, to the primary copy of @dev, or
+ * with !@primary to every mirror copy that fits.
+ */
 static int write_dev_supers(struct btrfs_device *dev,
-			    struct btrfs_super_block *sb)
+			    struct btrfs_super_block *sb, bool primary)
 {
 	struct btrfs_super_block old;
 	int ret;
@@ -1692,7 +1695,7 @@ static int write_dev_supers(struct btrfs_device *dev,
 	memcpy(&sb->dev_item, &old.dev_item, sizeof(sb->dev_item));
 	btrfs_set_stack_device_bytes_used(&sb->dev_item, dev->bytes_used);
 	btrfs_set_stack_device_total_bytes(&sb->dev_item, dev->total_bytes);
-	for (int i = 0; i < BTRFS_SUPER_MIRROR_MAX; i++) {
+	for (int i = primary ? 0 : 1; i < BTRFS_SUPER_MIRROR_MAX; i++) {
 		u64 off = btrfs_sb_offset(i);
 
 		if (off + BTRFS_SUPER_INFO_SIZE > dev->device_size ||
@@ -1708,27 +1711,47 @@ static int write_dev_supers(struct btrfs_device *dev,
 		ret = btrfs_io_pwrite(dev->io, sb, BTRFS_SUPER_INFO_SIZE, off);
 		if (ret)
 			return ret;
+		if (primary)
+			break;
 	}
 	return 0;
 }
 
-int write_all_supers(struct btrfs_fs_info *fs_info)
+/* Every present device's primary copy, or every mirror; then flush. */
+static int write_supers_stage(struct btrfs_fs_info *fs_info,
+			      struct btrfs_super_block *sb, bool primary)
 {
-	struct btrfs_super_block *sb = malloc(sizeof(*sb));
 	struct btrfs_device *dev;
 	int ret = 0;
 
-	if (!sb)
-		return -ENOMEM;
 	for (dev = fs_info->fs_devices->devices; !ret && dev; dev = dev->next) {
 		if (dev->missing || !dev->io)
 			continue;
 		memcpy(sb, &fs_info->super_copy, sizeof(*sb));
-		ret = write_dev_supers(dev, sb);
+		ret = write_dev_supers(dev, sb, primary);
 	}
-	free(sb);
+	return ret ? ret : btrfs_flush_devices(fs_info);
+}
+
+/*
+ * The mirrors first and flushed, then the primaries: a power cut can tear
+ * the copies being written (a device only promises its sectors whole), so
+ * never have all copies of a device in flight at once.  A cut while the
+ * mirrors are written leaves the old primary intact; one while the
+ * primary is written leaves the new mirrors intact, and the trees they
+ * name were flushed before either.
+ */
+int write_all_supers(struct btrfs_fs_info *fs_info)
+{
+	struct btrfs_super_block *sb = malloc(sizeof(*sb));
+	int ret;
+
+	if (!sb)
+		return -ENOMEM;
+	ret = write_supers_stage(fs_info, sb, false);
 	if (!ret)
-		ret = btrfs_flush_devices(fs_info);
+		ret = write_supers_stage(fs_info, sb, true);
+	free(sb);
 	if (!ret)
 		btrfs_set_super_bytenr(&fs_info->super_copy, btrfs_sb_offset(0));
 	return ret;

@@ -189,7 +189,9 @@ void btrfs_backup_super_roots(struct btrfs_fs_info *fs_info);
 
 /*
  * Write super_copy to every superblock copy that fits each present device
- * (each with that device's own dev item and checksum), then flush.
+ * (each with that device's own dev item and checksum): the mirror copies
+ * of every device, flush, then the primary copies, flush; so that a power
+ * cut, which may tear the copies in flight, leaves each device one intact.
  */
 int write_all_supers(struct btrfs_fs_info *fs_info);
 

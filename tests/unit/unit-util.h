@@ -67,7 +67,17 @@ const char *kernel_unavailable(unsigned int needs);
  */
 int loop_attach(const char *dir, const char *files);
 
-/* Detaches the loop devices listed in @dir/loops. */
+/*
+ * Are the loop devices listed in @dir/loops still attached to the
+ * space-separated files @files, in order?  (Other programs on the machine
+ * may detach or reuse them.)
+ */
+bool loops_intact(const char *dir, const char *files);
+
+/*
+ * Detaches the loop devices listed in @dir/loops, after making the kernel
+ * forget them as btrfs devices.
+ */
 void loop_detach(const char *dir);
 
 /*
@@ -79,6 +89,14 @@ int loop_mount(const char *dir, const char *mnt);
 
 /* Unmounts @mnt, lazily when that fails; the first umount's status. */
 int unmount(const char *mnt);
+
+/*
+ * The reference btrfs check of the space-separated image files @files
+ * (several: through loop devices, found by a device scan; again, up to
+ * three times, when a loop device went away meanwhile), output in
+ * @dir/check.log, no result printed.  The check's exit status.
+ */
+int ref_check_run(const char *dir, const char *files);
 
 /*
  * The reference btrfs check of the space-separated image files @files
