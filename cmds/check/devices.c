@@ -408,6 +408,12 @@ void check_devices(struct check_ctx *ctx)
 	const struct btrfs_device *dev;
 
 	for (dev = ctx->fs_info->fs_devices->devices; dev; dev = dev->next) {
+		/*
+		 * Only a chunk stripe names it, no dev item: not a device
+		 * of the filesystem but a bad stripe (pass 2 says so).
+		 */
+		if (dev->missing && !dev->has_dev_item)
+			continue;
 		if (dev->missing)
 			check_missing(ctx, dev);
 		else
