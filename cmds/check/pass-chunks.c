@@ -424,8 +424,73 @@ static int add_chunk(struct check_ctx *ctx, struct chunks_state *st,
 	return 0;
 }
 
+/*
+ * What the kernel checks in a dev item: its devid is the key offset, it
+ * uses no more than it has, and the fsid is the filesystem's metadata
+ * uuid unless the device is another filesystem's (a seed, never among
+ * the devices opened: a device opened under this dev item is ours).
+ */
+static void check_dev_item_fields(struct check_ctx *ctx,
+				  struct extent_buffer *eb, int slot,
+				  const struct btrfs_key *key,
+				  struct btrfs_dev_item *d)
+{
+	struct btrfs_fs_info *fs_info = ctx->fs_info;
+	struct check_finding f = {
+		.code = CHECK_DEV_SUPER_ITEM,
+		.root = BTRFS_CHUNK_TREE_OBJECTID,
+		.key = *key,
+	};
+	u64 devid = btrfs_device_id(eb, d);
+	u64 total = btrfs_device_total_bytes(eb, d);
+	u64 used = btrfs_device_bytes_used(eb, d);
+	unsigned long off = btrfs_item_ptr_offset(eb, slot);
+	u8 fsid[BTRFS_FSID_SIZE], uuid[BTRFS_UUID_SIZE];
+	char have[37], want[37];
+
+	read_extent_buffer(eb, fsid, off + offsetof(struct btrfs_dev_item, fsid),
+			   BTRFS_FSID_SIZE);
+	read_extent_buffer(eb, uuid, off + offsetof(struct btrfs_dev_item, uuid),
+			   BTRFS_UUID_SIZE);
+	if (key->objectid != BTRFS_DEV_ITEMS_OBJECTID) {
+		f.has_values = true;
+		f.expected = BTRFS_DEV_ITEMS_OBJECTID;
+		f.found = key->objectid;
+		check_report(ctx, &f, "dev item key objectid %llu is wrong",
+			     (unsigned long long)key->objectid);
+	}
+	if (devid != key->offset) {
+		f.has_values = true;
+		f.expected = key->offset;
+		f.found = devid;
+		check_report(ctx, &f,
+			     "dev item devid %llu differs from its key offset %llu",
+			     (unsigned long long)devid,
+			     (unsigned long long)key->offset);
+	}
+	if (used > total) {
+		f.has_values = true;
+		f.expected = total;
+		f.found = used;
+		check_report(ctx, &f,
+			     "dev item bytes_used %llu exceeds its total_bytes %llu",
+			     (unsigned long long)used,
+			     (unsigned long long)total);
+	}
+	if (memcmp(fsid, fs_info->metadata_uuid, BTRFS_FSID_SIZE) &&
+	    btrfs_find_device(fs_info->fs_devices, devid, uuid)) {
+		f.has_values = false;
+		uuid_unparse(fsid, have);
+		uuid_unparse(fs_info->metadata_uuid, want);
+		check_report(ctx, &f,
+			     "dev item fsid %s is not the filesystem's metadata uuid %s",
+			     have, want);
+	}
+}
+
 static int add_dev(struct check_ctx *ctx, struct chunks_state *st,
-		   struct extent_buffer *eb, int slot)
+		   struct extent_buffer *eb, int slot,
+		   const struct btrfs_key *key)
 {
 	struct btrfs_dev_item *d = btrfs_item_ptr(eb, slot,
 						  struct btrfs_dev_item);
@@ -438,6 +503,7 @@ static int add_dev(struct check_ctx *ctx, struct chunks_state *st,
 	if (!rec)
 		return -ENOMEM;
 	rec->devid = btrfs_device_id(eb, d);
+	check_dev_item_fields(ctx, eb, slot, key, d);
 	rec->total_bytes = btrfs_device_total_bytes(eb, d);
 	rec->bytes_used = btrfs_device_bytes_used(eb, d);
 	rec->ours = memcmp(d->fsid, ctx->fs_info->metadata_uuid,
@@ -455,7 +521,7 @@ static int collect_chunk_tree(struct check_ctx *ctx, struct extent_buffer *eb,
 	if (key->type == BTRFS_CHUNK_ITEM_KEY)
 		return add_chunk(ctx, data, eb, slot, key);
 	if (key->type == BTRFS_DEV_ITEM_KEY)
-		return add_dev(ctx, data, eb, slot);
+		return add_dev(ctx, data, eb, slot, key);
 	return 0;
 }
 

@@ -96,6 +96,11 @@ chunk() {
 		/^\t\tlength .* type / && $NF == t { print s, $2; exit }'
 }
 
+# super_field NAME FIELD: a field of the image's superblock (reference)
+super_field() {
+	ref_super_field "$(image_files "$1" | cut -d' ' -f1)" "$2"
+}
+
 # --- 1. chunk items ---------------------------------------------------------
 
 @test "chunk item: unknown type bits" {
@@ -275,4 +280,50 @@ chunk() {
 	grep -qF "ERROR: cannot open file system" <<<"$output"
 	run run_ref check "$IMG"
 	[ "$status" -ne 0 ]
+}
+
+# --- 2. dev items -----------------------------------------------------------
+
+@test "dev item: fsid not the filesystem's metadata uuid" {
+	local fsid
+	copy a-default
+	fsid=$(super_field a-default metadata_uuid)
+	[ -n "$fsid" ]
+	corrupt --item chunk 1 DEV_ITEM 1 --field fsid_lo --value 1
+	expect_finding "ERROR: dev item fsid 01000000-0000-0000-${fsid:19} is not the filesystem's metadata uuid $fsid [root 3 key (1 216 1)]"
+}
+
+@test "dev item: device uuid not the device's superblock's" {
+	local uuid
+	copy a-default
+	uuid=$(super_field a-default dev_item.uuid)
+	[ -n "$uuid" ]
+	corrupt --item chunk 1 DEV_ITEM 1 --field uuid_lo --value 1
+	# a damaged dev item, not a missing device: exit 1, not 2
+	expect_finding "ERROR: dev item uuid 01000000-0000-0000-${uuid:19} is not the uuid $uuid in the superblock of device 1 ($IMG) [root 3 key (1 216 1)]"
+	! grep -q "is missing" <<<"$output$(run_ours check "$IMG" 2>&1)"
+}
+
+@test "dev item: devid differs from its key" {
+	copy a-default
+	corrupt --item chunk 1 DEV_ITEM 1 --field devid --value 3
+	expect_finding "ERROR: dev item devid 3 differs from its key offset 1 [root 3 key (1 216 1) expected 1 found 3]"
+}
+
+@test "dev item: bytes_used above total_bytes" {
+	local total
+	copy a-default
+	total=$(super_field a-default dev_item.total_bytes)
+	corrupt --item chunk 1 DEV_ITEM 1 --field bytes_used --value $((total + 1))
+	expect_finding "ERROR: dev item bytes_used $((total + 1)) exceeds its total_bytes $total [root 3 key (1 216 1) expected $total found $((total + 1))]"
+}
+
+@test "dev item: total_bytes above the device size and the superblock's copy" {
+	local total
+	copy a-default
+	total=$(super_field a-default dev_item.total_bytes)
+	corrupt --item chunk 1 DEV_ITEM 1 --field total_bytes --value $((total * 2))
+	# the findings of cmds/check/devices.c
+	expect_finding "ERROR: device 1 ($IMG) size $total is smaller than total_bytes $((total * 2)) in its dev item [root 3 key (1 216 1) expected $((total * 2)) found $total]" \
+		"ERROR: device 1 ($IMG): superblock dev_item total_bytes $total differs from the dev item's $((total * 2)) [root 3 key (1 216 1) expected $((total * 2)) found $total]"
 }
