@@ -327,3 +327,33 @@ super_field() {
 	expect_finding "ERROR: device 1 ($IMG) size $total is smaller than total_bytes $((total * 2)) in its dev item [root 3 key (1 216 1) expected $((total * 2)) found $total]" \
 		"ERROR: device 1 ($IMG): superblock dev_item total_bytes $total differs from the dev item's $((total * 2)) [root 3 key (1 216 1) expected $((total * 2)) found $total]"
 }
+
+# --- 3. root refs and root items --------------------------------------------
+
+@test "root ref: name_len past the item" {
+	local len
+	copy k-quota
+	# the name of the ref (5 ROOT_REF 258): item size - 18
+	len=$(dt k-quota -t root | awk '/key \(FS_TREE ROOT_REF 258\)/ { print $NF - 18; exit }')
+	[ -n "$len" ]
+	corrupt --item root 5 ROOT_REF 258 --field name_len --value 200
+	expect_finding "ERROR: root ref name_len 200 runs past the item ($len bytes of name) [root 1 key (5 156 258) expected $len found 200]"
+}
+
+@test "root backref: name_len past the item" {
+	local len
+	copy k-quota
+	len=$(dt k-quota -t root | awk '/key \(258 ROOT_BACKREF 5\)/ { print $NF - 18; exit }')
+	[ -n "$len" ]
+	corrupt --item root 258 ROOT_BACKREF 5 --field name_len --value $((len + 1))
+	expect_finding "ERROR: root backref name_len $((len + 1)) runs past the item ($len bytes of name) [root 1 key (258 144 5) expected $len found $((len + 1))]"
+}
+
+@test "root item: refs 0 for a subvolume a directory still links" {
+	local dir
+	copy k-quota
+	dir=$(dt k-quota -t root | awk '/key \(FS_TREE ROOT_REF 258\)/ { getline; print $5; exit }')
+	[ -n "$dir" ]
+	corrupt --item root 258 ROOT_ITEM 0 --field refs --value 0
+	expect_finding "ERROR: subvolume 258 root item refs is 0 while directory $dir of tree 5 links it [root 1 key (258 132 0) expected 1 found 0]"
+}

@@ -779,6 +779,7 @@ static const struct item_field item_fields[] = {
 	IF(BTRFS_ROOT_ITEM_KEY, 0, "last_snapshot", struct btrfs_root_item, last_snapshot, 64),
 	IF(BTRFS_ROOT_REF_KEY, BTRFS_ROOT_BACKREF_KEY, "sequence", struct btrfs_root_ref, sequence, 64),
 	IF(BTRFS_ROOT_REF_KEY, BTRFS_ROOT_BACKREF_KEY, "dirid", struct btrfs_root_ref, dirid, 64),
+	IF(BTRFS_ROOT_REF_KEY, BTRFS_ROOT_BACKREF_KEY, "name_len", struct btrfs_root_ref, name_len, 16),
 	IF(0, 0, "generation", struct btrfs_free_space_header, generation, 64),
 	IF(0, 0, "num_entries", struct btrfs_free_space_header, num_entries, 64),
 	IF(0, 0, "num_bitmaps", struct btrfs_free_space_header, num_bitmaps, 64),
