@@ -357,3 +357,29 @@ super_field() {
 	corrupt --item root 258 ROOT_ITEM 0 --field refs --value 0
 	expect_finding "ERROR: subvolume 258 root item refs is 0 while directory $dir of tree 5 links it [root 1 key (258 132 0) expected 1 found 0]"
 }
+
+# --- 4. inode modes ---------------------------------------------------------
+
+# first_file NAME: the inode number of the first regular file of FS_TREE
+first_file() {
+	dt "$1" -t fs | awk '
+		/INODE_ITEM 0\)/ { i = $4; sub(/\(/, "", i) }
+		/ mode 100/ { print i; exit }'
+}
+
+@test "inode item: mode bits outside S_IFMT and 07777" {
+	local ino
+	copy a-default
+	ino=$(first_file a-default)
+	[ -n "$ino" ]
+	corrupt --item fs "$ino" INODE_ITEM 0 --field mode --value $((0300644))
+	expect_finding "ERROR: inode mode 300644 has bits outside the file type and permission bits (200000) [root 5 inode $ino key ($ino 1 0)]"
+}
+
+@test "inode item: mode with no valid file type" {
+	local ino
+	copy a-default
+	ino=$(first_file a-default)
+	corrupt --item fs "$ino" INODE_ITEM 0 --field mode --value $((0070644))
+	expect_finding "ERROR: inode mode 70644 has no valid file type [root 5 inode $ino key ($ino 1 0)]"
+}
