@@ -383,3 +383,40 @@ first_file() {
 	corrupt --item fs "$ino" INODE_ITEM 0 --field mode --value $((0070644))
 	expect_finding "ERROR: inode mode 70644 has no valid file type [root 5 inode $ino key ($ino 1 0)]"
 }
+
+# --- 5. tree block owners -----------------------------------------------------
+
+# le64 N: N as 8 little-endian bytes in hex
+le64() {
+	printf '%016x' "$1" | sed 's/../& /g' | awk '{ for (i = NF; i > 0; i--) printf "%s", $i }'
+}
+
+@test "tree block: owner a subvolume newer than the tree" {
+	local b
+	copy a-default
+	# child 1 of the FS_TREE root node
+	b=$(dt a-default -t fs | awk '/^\tkey .* block [0-9]+ gen/ { if (i++ == 1) { print $(NF - 2); exit } }')
+	[ -n "$b" ]
+	# owner 258: a subvolume made after FS_TREE never shared blocks into it
+	corrupt --block "$b" --offset 88 --hex "$(le64 258)"
+	expect_finding "ERROR: tree block owner 258 is a subvolume newer than this tree, which cannot share its blocks [root 5 bytenr $b expected 5 found 258]"
+}
+
+# shared NAME SNAP: "bytenr owner" of the first block reached from
+# snapshot SNAP whose header owner is another (older) subvolume
+shared() {
+	dt "$1" -t "$2" | awk -v t="$2" '/^(leaf|node) [0-9]+ .* owner / && $NF != t { print $2, $NF; exit }'
+}
+
+@test "tree block: a snapshot's shared block is fine, its owner made newer is not" {
+	local b o
+	copy k-quota
+	read -r b o < <(shared k-quota 261)
+	[ -n "$b" ] && [ "$o" -lt 261 ]
+	# legitimate: snapshot 261 reaches a block owned by subvolume $o
+	run run_ours check "$IMG"
+	[ "$status" -eq 0 ] || { echo "$output" >&2; return 1; }
+	# the block claims the snapshot made after it as owner
+	corrupt --block "$b" --offset 88 --hex "$(le64 261)"
+	expect_finding "ERROR: tree block owner 261 is a subvolume newer than this tree, which cannot share its blocks [root $o bytenr $b expected $o found 261]"
+}
