@@ -393,6 +393,18 @@ static int add_chunk(struct check_ctx *ctx, struct chunks_state *st,
 		chunk_item_bad(ctx, key, "start or length not aligned");
 		return 0;
 	}
+	/* chunk items come in logical order: compare with the previous one */
+	if (st->nr_chunks) {
+		const struct chunk_rec *prev = &st->chunks[st->nr_chunks - 1];
+		struct chunk_where w = { ctx, key, false };
+
+		if (key->offset - prev->start < prev->length)
+			chunk_bad(&w, true, prev->start + prev->length,
+				  key->offset,
+				  "overlaps the chunk at %llu (length %llu)",
+				  (unsigned long long)prev->start,
+				  (unsigned long long)prev->length);
+	}
 	rec = grow((void **)&st->chunks, &st->nr_chunks, &st->cap_chunks,
 		   sizeof(*rec));
 	if (!rec)

@@ -205,6 +205,20 @@ super_field() {
 	expect_finding "ERROR: chunk item: stripe 0 device uuid 01000000-0000-0000-${uuid:19} is not the uuid of device 1 [root 3 key (256 228 $s) bytenr $s]"
 }
 
+@test "chunk item: overlapping the next chunk, dropped at open" {
+	local s l n nl
+	copy a-default
+	read -r s l < <(chunk a-default 'DATA|single')
+	# the chunk item after it
+	read -r n nl < <(dt a-default -t chunk | awk -v s="$s" '
+		/CHUNK_ITEM/ { c = $6; sub(/\)/, "", c) }
+		/^\t\tlength / && c + 0 > s + 0 { print c, $2; exit }')
+	[ -n "$n" ]
+	corrupt --item chunk 256 CHUNK_ITEM "$s" --field length --value $((n - s + 4096 * 256))
+	expect_finding "ERROR: chunk item: overlaps the chunk at $s (length $((n - s + 4096 * 256))) [root 3 key (256 228 $n) bytenr $n expected $((n + 4096 * 256)) found $n]" \
+		"ERROR: chunk item: not mapped at open: its range [$s, $((n + 4096 * 256))) cannot be read [root 3 key (256 228 $s) bytenr $s]"
+}
+
 # --- 1. the superblock's sys_chunk_array ------------------------------------
 
 @test "sys_chunk_array: unknown type bits" {
