@@ -391,9 +391,15 @@ static bool chunk_type_valid(u64 type)
 	return (type & ~known) == 0 && (type & BTRFS_BLOCK_GROUP_TYPE_MASK);
 }
 
-/* Validate an on-disk chunk of @item_size bytes at @logical. */
+/*
+ * Validate an on-disk chunk of @item_size bytes at @logical.  With
+ * @lenient (a partial open, e.g. by check) type bits that do not change
+ * how the chunk maps (unknown bits, no type bit) are let through, so that
+ * the chunk is mapped and the checker sees and reports it instead of the
+ * open failing (a system chunk) or the chunk vanishing.
+ */
 static int validate_chunk(const struct btrfs_chunk *chunk, u32 item_size,
-			  u64 logical, u32 sectorsize)
+			  u64 logical, u32 sectorsize, bool lenient)
 {
 	u64 length, stripe_len, type;
 	int num_stripes;
@@ -414,8 +420,9 @@ static int validate_chunk(const struct btrfs_chunk *chunk, u32 item_size,
 		return -EUCLEAN;
 	if (!is_power_of_2(stripe_len) || stripe_len > (1ULL << 30))
 		return -EUCLEAN;
-	if (!chunk_type_valid(type) ||
-	    !stripes_fit_profile(type, num_stripes,
+	if (!lenient && !chunk_type_valid(type))
+		return -EUCLEAN;
+	if (!stripes_fit_profile(type, num_stripes,
 				 btrfs_stack_chunk_sub_stripes(chunk)))
 		return -EUCLEAN;
 	return 0;
@@ -536,7 +543,8 @@ int btrfs_add_chunk_map(struct btrfs_fs_info *fs_info, u64 logical,
 	struct map_lookup *map;
 	int ret;
 
-	ret = validate_chunk(chunk, item_size, logical, fs_info->sectorsize);
+	ret = validate_chunk(chunk, item_size, logical, fs_info->sectorsize,
+			     fs_info->open_flags & OPEN_CTREE_PARTIAL);
 	if (ret)
 		return ret;
 	if (!fs_info->mapping_tree) {
@@ -721,7 +729,9 @@ int btrfs_read_sys_array(struct btrfs_fs_info *fs_info)
 		return -EUCLEAN;
 	while ((ret = btrfs_sys_array_next(sb->sys_chunk_array, size, &cur,
 					   &e)) > 0) {
-		if (!(btrfs_stack_chunk_type(e.chunk) & BTRFS_BLOCK_GROUP_SYSTEM))
+		/* a partial open maps it anyway: the checker reports it */
+		if (!(btrfs_stack_chunk_type(e.chunk) & BTRFS_BLOCK_GROUP_SYSTEM) &&
+		    !(fs_info->open_flags & OPEN_CTREE_PARTIAL))
 			return -EUCLEAN;
 		ret = btrfs_add_chunk_map(fs_info,
 					  btrfs_stack_disk_key_offset(e.key),
@@ -746,6 +756,7 @@ static int process_dev_item(struct btrfs_fs_info *fs_info,
 			 item->uuid);
 	if (!dev)
 		return -ENOMEM;
+	dev->has_dev_item = true;
 	dev->total_bytes = btrfs_stack_device_total_bytes(item);
 	dev->bytes_used = btrfs_stack_device_bytes_used(item);
 	return 0;

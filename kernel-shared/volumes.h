@@ -25,6 +25,7 @@ struct btrfs_device {
 	u64 bytes_used;
 	u64 generation;			/* of its superblock */
 	bool missing;
+	bool has_dev_item;		/* the chunk tree has its dev item */
 	bool dirty;			/* dev item must be rewritten (repair) */
 	u64 expected_used;		/* repair open: from the chunks */
 	struct btrfs_device *next;

@@ -270,6 +270,30 @@ static void run_passes(struct check_ctx *ctx)
 	}
 }
 
+/*
+ * The open failed: if the chunk tree alone still opens, the chunk items
+ * may say why (a chunk dropped because it does not validate leaves the
+ * trees in it unreadable).
+ */
+static void check_chunks_at_open_failure(const struct open_ctree_args *failed,
+					 struct check_ctx *ctx)
+{
+	struct open_ctree_args args = *failed;
+	struct open_ctree_error why = { 0 };
+	struct btrfs_fs_info *fs_info;
+
+	args.flags = OPEN_CTREE_PARTIAL | OPEN_CTREE_CHUNK_ONLY;
+	args.tree_root_bytenr = 0;
+	args.on_bad_copy = NULL;
+	args.on_bad_copy_data = NULL;
+	if (open_ctree(&args, &fs_info, &why))
+		return;
+	ctx->fs_info = fs_info;
+	check_chunk_items_only(ctx);
+	ctx->fs_info = NULL;
+	close_ctree(fs_info);
+}
+
 static int open_fs(const struct check_opts *o, char **devices, int nr,
 		   struct check_ctx *ctx, struct btrfs_fs_info **fs_info)
 {
@@ -290,6 +314,7 @@ static int open_fs(const struct check_opts *o, char **devices, int nr,
 		args.flags |= OPEN_CTREE_BACKUP_ROOT;
 	if (open_ctree(&args, fs_info, &why)) {
 		check_short_devices_at_open(ctx, devices, nr);
+		check_chunks_at_open_failure(&args, ctx);
 		report_open_error(devices[0], &why);
 		return -1;
 	}

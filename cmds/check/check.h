@@ -333,6 +333,14 @@ bool check_past_device_end(struct check_ctx *ctx, u64 devid, u64 physical,
 bool check_logical_past_end(struct check_ctx *ctx, u64 logical, u64 len,
 			    int mirror);
 
+/*
+ * The filesystem did not open, but its chunk tree did (@ctx->fs_info, a
+ * chunk-only open): validate the chunk items of the tree and of the
+ * superblock's sys_chunk_array and report those the open dropped, the
+ * likely reason (pass-chunks.c).
+ */
+void check_chunk_items_only(struct check_ctx *ctx);
+
 /* The passes, in the order they run. */
 int check_pass_super(struct check_ctx *ctx);		/* 1 */
 int check_pass_chunks(struct check_ctx *ctx);		/* 2 */

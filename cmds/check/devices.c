@@ -410,15 +410,79 @@ static void check_chunks_left(struct check_ctx *ctx)
 			(unsigned long long)st.chunks);
 }
 
-void check_devices(struct check_ctx *ctx)
+/*
+ * A present device without dev item that a dev item of a "missing" device
+ * @item describes all the same: the same devid or the same uuid, the
+ * other one differing (a damaged dev item rather than a missing device).
+ */
+static const struct btrfs_device *damaged_twin(struct check_ctx *ctx,
+					       const struct btrfs_device *item)
 {
 	const struct btrfs_device *dev;
 
 	for (dev = ctx->fs_info->fs_devices->devices; dev; dev = dev->next) {
-		if (dev->missing)
-			check_missing(ctx, dev);
-		else
-			check_present(ctx, dev);
+		if (dev->missing || dev->has_dev_item)
+			continue;
+		if (dev->devid == item->devid ||
+		    memcmp(dev->uuid, item->uuid, BTRFS_UUID_SIZE) == 0)
+			return dev;
+	}
+	return NULL;
+}
+
+/* The dev item of @dev names @item's devid and uuid instead of its own. */
+static void check_dev_item_identity(struct check_ctx *ctx,
+				    const struct btrfs_device *item,
+				    const struct btrfs_device *dev)
+{
+	struct check_finding f;
+	char want[37], have[37];
+
+	dev_finding(&f, CHECK_DEV_SUPER_ITEM, item->devid);
+	if (item->devid != dev->devid) {
+		/* the item's key is not known here: the message names both */
+		memset(&f.key, 0, sizeof(f.key));
+		f.has_values = true;
+		f.expected = dev->devid;
+		f.found = item->devid;
+		check_report(ctx, &f,
+			     "dev item devid %llu is not the devid %llu in the superblock of %s",
+			     (unsigned long long)item->devid,
+			     (unsigned long long)dev->devid, dev->name);
+	}
+	if (memcmp(item->uuid, dev->uuid, BTRFS_UUID_SIZE)) {
+		uuid_unparse(item->uuid, have);
+		uuid_unparse(dev->uuid, want);
+		check_report(ctx, &f,
+			     "dev item uuid %s is not the uuid %s in the superblock of device %llu (%s)",
+			     have, want, (unsigned long long)dev->devid,
+			     dev->name);
+	}
+}
+
+void check_devices(struct check_ctx *ctx)
+{
+	const struct btrfs_device *dev, *twin;
+
+	for (dev = ctx->fs_info->fs_devices->devices; dev; dev = dev->next) {
+		/*
+		 * Only a chunk stripe names it, no dev item: not a device
+		 * of the filesystem but a bad stripe (pass 2 says so).
+		 */
+		if (dev->missing && !dev->has_dev_item)
+			continue;
+		if (dev->missing) {
+			twin = damaged_twin(ctx, dev);
+			if (twin)
+				check_dev_item_identity(ctx, dev, twin);
+			else
+				check_missing(ctx, dev);
+			continue;
+		}
+		/* a damaged dev item of it is reported above or below */
+		if (!dev->has_dev_item)
+			continue;
+		check_present(ctx, dev);
 	}
 	if (ctx->missing_devices)
 		check_chunks_left(ctx);

@@ -11,11 +11,19 @@
  * - a device's bytes_used is the sum of its dev extents, the superblock's
  *   total_bytes and num_devices are the sums over the devices;
  * - the system chunks of the superblock's array are in the chunk tree;
+ * - every chunk item (tree and array) passes what the kernel validates:
+ *   type bits, profile, stripe_len, sector_size, stripe counts, stripe
+ *   devices; a chunk item the engine did not map at open is reported;
  * - a block group's used bytes are the extent items inside it.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <uuid/uuid.h>
 
 #include "common/array.h"
 #include "cmds/check/check.h"
@@ -54,6 +62,7 @@ struct dev_rec {
 	u64 counted;		/* sum of its dev extents */
 	u64 last_end;		/* end of its previous dev extent */
 	bool ours;		/* of this filesystem, not a seed */
+	u8 uuid[BTRFS_UUID_SIZE];
 };
 
 struct chunks_state {
@@ -156,6 +165,209 @@ static void chunk_item_bad(struct check_ctx *ctx, const struct btrfs_key *key,
 	check_report(ctx, &f, "chunk item: %s", why);
 }
 
+/*
+ * What the kernel validates in a chunk item (tree checker and volume code)
+ * and refuses to mount over, checked field by field on a copy of the item
+ * (from the chunk tree, @sys false, or the superblock's sys_chunk_array).
+ * Each problem is one finding naming the field, its value and what was
+ * expected.  Structure (item size, stripe count against it, alignment) is
+ * checked by the callers before.
+ */
+struct chunk_where {
+	struct check_ctx *ctx;
+	const struct btrfs_key *key;
+	bool sys;
+};
+
+static void chunk_bad(const struct chunk_where *w, bool values, u64 expected,
+		      u64 found, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static void chunk_bad(const struct chunk_where *w, bool values, u64 expected,
+		      u64 found, const char *fmt, ...)
+{
+	struct check_finding f = {
+		.code = CHECK_CHUNK_ITEM,
+		.root = w->sys ? 0 : BTRFS_CHUNK_TREE_OBJECTID,
+		.key = *w->key,
+		.bytenr = w->key->offset,
+		.has_values = values,
+		.expected = expected,
+		.found = found,
+	};
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	check_report(w->ctx, &f, "%s: %s",
+		     w->sys ? "superblock sys_chunk_array chunk" : "chunk item",
+		     msg);
+}
+
+/* Stripe counts of a profile: exact (min == max) or a minimum (max 0). */
+static void profile_stripes(u64 profile, int *min, int *max)
+{
+	switch (profile) {
+	case BTRFS_BLOCK_GROUP_RAID0: *min = 1; *max = 0; return;
+	case BTRFS_BLOCK_GROUP_DUP:
+	case BTRFS_BLOCK_GROUP_RAID1: *min = *max = 2; return;
+	case BTRFS_BLOCK_GROUP_RAID1C3: *min = *max = 3; return;
+	case BTRFS_BLOCK_GROUP_RAID1C4: *min = *max = 4; return;
+	case BTRFS_BLOCK_GROUP_RAID10: *min = 2; *max = 0; return;
+	case BTRFS_BLOCK_GROUP_RAID5: *min = 2; *max = 0; return;
+	case BTRFS_BLOCK_GROUP_RAID6: *min = 3; *max = 0; return;
+	default: *min = *max = 1; return;	/* single */
+	}
+}
+
+static void validate_chunk_type(const struct chunk_where *w, u64 type)
+{
+	const u64 known = BTRFS_BLOCK_GROUP_TYPE_MASK |
+			  BTRFS_BLOCK_GROUP_PROFILE_MASK;
+	u64 kind = type & BTRFS_BLOCK_GROUP_TYPE_MASK;
+	u64 profile = type & BTRFS_BLOCK_GROUP_PROFILE_MASK;
+	bool mixed = btrfs_super_incompat_flags(&w->ctx->fs_info->super_copy) &
+		     BTRFS_FEATURE_INCOMPAT_MIXED_GROUPS;
+
+	if (type & ~known)
+		chunk_bad(w, false, 0, 0,
+			  "type 0x%llx has unknown bits 0x%llx",
+			  (unsigned long long)type,
+			  (unsigned long long)(type & ~known));
+	if (!kind)
+		chunk_bad(w, false, 0, 0,
+			  "type 0x%llx has none of the DATA, METADATA, SYSTEM bits",
+			  (unsigned long long)type);
+	if (profile & (profile - 1))
+		chunk_bad(w, false, 0, 0,
+			  "type 0x%llx has more than one profile bit",
+			  (unsigned long long)type);
+	if ((kind & BTRFS_BLOCK_GROUP_SYSTEM) &&
+	    (kind & (BTRFS_BLOCK_GROUP_DATA | BTRFS_BLOCK_GROUP_METADATA)))
+		chunk_bad(w, false, 0, 0,
+			  "type 0x%llx has SYSTEM with DATA or METADATA",
+			  (unsigned long long)type);
+	if (!mixed && (kind & BTRFS_BLOCK_GROUP_DATA) &&
+	    (kind & BTRFS_BLOCK_GROUP_METADATA))
+		chunk_bad(w, false, 0, 0,
+			  "type 0x%llx has DATA with METADATA without the mixed-groups feature",
+			  (unsigned long long)type);
+	if (w->sys && !(kind & BTRFS_BLOCK_GROUP_SYSTEM))
+		chunk_bad(w, false, 0, 0,
+			  "type 0x%llx is not a SYSTEM chunk",
+			  (unsigned long long)type);
+}
+
+static void validate_chunk_stripes(const struct chunk_where *w, u64 type,
+				   int num, int sub)
+{
+	u64 profile = type & BTRFS_BLOCK_GROUP_PROFILE_MASK;
+	const char *name = btrfs_bg_profile_str(profile);
+	int min, max;
+
+	if (profile & (profile - 1))
+		return;		/* said in validate_chunk_type */
+	profile_stripes(profile, &min, &max);
+	if (max && num != max)
+		chunk_bad(w, true, (u64)max, (u64)num,
+			  "num_stripes %d is wrong for profile %s", num, name);
+	else if (num < min)
+		chunk_bad(w, true, (u64)min, (u64)num,
+			  "num_stripes %d is below the minimum %d of profile %s",
+			  num, min, name);
+	if (profile == BTRFS_BLOCK_GROUP_RAID10) {
+		if (sub != 2)
+			chunk_bad(w, true, 2, (u64)sub,
+				  "sub_stripes %d is wrong for profile RAID10",
+				  sub);
+		else if (num % 2)
+			chunk_bad(w, true, 0, (u64)(num % 2),
+				  "num_stripes %d is not a multiple of sub_stripes 2",
+				  num);
+	}
+}
+
+static struct dev_rec *find_dev(struct chunks_state *st, u64 devid);
+
+/* Each stripe's device (devid and uuid) must have a dev item. */
+static void validate_chunk_devs(const struct chunk_where *w,
+				struct chunks_state *st,
+				const struct btrfs_chunk *c, int num)
+{
+	int i;
+
+	for (i = 0; i < num; i++) {
+		const struct btrfs_stripe *s = &(&c->stripe)[i];
+		u64 devid = btrfs_stack_stripe_devid(s);
+		struct dev_rec *d = find_dev(st, devid);
+		char uuid[37];
+
+		uuid_unparse(s->dev_uuid, uuid);
+		if (!d)
+			chunk_bad(w, false, 0, 0,
+				  "stripe %d devid %llu matches no dev item",
+				  i, (unsigned long long)devid);
+		else if (memcmp(d->uuid, s->dev_uuid, BTRFS_UUID_SIZE))
+			chunk_bad(w, false, 0, 0,
+				  "stripe %d device uuid %s is not the uuid of device %llu",
+				  i, uuid, (unsigned long long)devid);
+	}
+}
+
+/*
+ * @c: a whole chunk item (num_stripes already found consistent with its
+ * size).  Dev items must have been collected.
+ */
+static void validate_chunk_fields(struct check_ctx *ctx,
+				  struct chunks_state *st,
+				  const struct btrfs_key *key, bool sys,
+				  const struct btrfs_chunk *c)
+{
+	struct chunk_where w = { ctx, key, sys };
+	u32 sectorsize = ctx->fs_info->sectorsize;
+	u64 type = btrfs_stack_chunk_type(c);
+	u64 stripe_len = btrfs_stack_chunk_stripe_len(c);
+	u32 sector_size = btrfs_stack_chunk_sector_size(c);
+	int num = btrfs_stack_chunk_num_stripes(c);
+
+	if (key->objectid != BTRFS_FIRST_CHUNK_TREE_OBJECTID)
+		chunk_bad(&w, true, BTRFS_FIRST_CHUNK_TREE_OBJECTID,
+			  key->objectid, "key objectid %llu is wrong",
+			  (unsigned long long)key->objectid);
+	validate_chunk_type(&w, type);
+	if (stripe_len != BTRFS_STRIPE_LEN)
+		chunk_bad(&w, true, BTRFS_STRIPE_LEN, stripe_len,
+			  "stripe_len %llu is not %u",
+			  (unsigned long long)stripe_len, BTRFS_STRIPE_LEN);
+	if (sector_size != sectorsize)
+		chunk_bad(&w, true, sectorsize, sector_size,
+			  "sector_size %u is not the filesystem's %u",
+			  sector_size, sectorsize);
+	validate_chunk_stripes(&w, type, num,
+			       btrfs_stack_chunk_sub_stripes(c));
+	validate_chunk_devs(&w, st, c, num);
+}
+
+/*
+ * A chunk item the engine did not map at open (a partial open drops what
+ * it cannot use): its range cannot be read, whatever the reason.
+ */
+static void check_chunk_mapped(struct check_ctx *ctx,
+			       const struct btrfs_key *key, u64 length)
+{
+	const struct map_lookup *map = btrfs_find_chunk_map(ctx->fs_info,
+							    key->offset);
+	struct chunk_where w = { ctx, key, false };
+
+	if (!map || map->start != key->offset || map->length != length)
+		chunk_bad(&w, false, 0, 0,
+			  "not mapped at open: its range [%llu, %llu) cannot be read",
+			  (unsigned long long)key->offset,
+			  (unsigned long long)(key->offset + length));
+}
+
 static int add_chunk(struct check_ctx *ctx, struct chunks_state *st,
 		     struct extent_buffer *eb, int slot,
 		     const struct btrfs_key *key)
@@ -163,6 +375,7 @@ static int add_chunk(struct check_ctx *ctx, struct chunks_state *st,
 	struct btrfs_chunk *c = btrfs_item_ptr(eb, slot, struct btrfs_chunk);
 	u32 size = btrfs_item_size(eb, slot);
 	struct chunk_rec *rec;
+	struct btrfs_chunk *copy;
 	int n, i;
 
 	if (size < btrfs_chunk_item_size(1)) {
@@ -179,6 +392,18 @@ static int add_chunk(struct check_ctx *ctx, struct chunks_state *st,
 	    !IS_ALIGNED(key->offset, ctx->fs_info->sectorsize)) {
 		chunk_item_bad(ctx, key, "start or length not aligned");
 		return 0;
+	}
+	/* chunk items come in logical order: compare with the previous one */
+	if (st->nr_chunks) {
+		const struct chunk_rec *prev = &st->chunks[st->nr_chunks - 1];
+		struct chunk_where w = { ctx, key, false };
+
+		if (key->offset - prev->start < prev->length)
+			chunk_bad(&w, true, prev->start + prev->length,
+				  key->offset,
+				  "overlaps the chunk at %llu (length %llu)",
+				  (unsigned long long)prev->start,
+				  (unsigned long long)prev->length);
 	}
 	rec = grow((void **)&st->chunks, &st->nr_chunks, &st->cap_chunks,
 		   sizeof(*rec));
@@ -201,11 +426,83 @@ static int add_chunk(struct check_ctx *ctx, struct chunks_state *st,
 		rec->stripes[i].devid = btrfs_stripe_devid(eb, stripe);
 		rec->stripes[i].physical = btrfs_stripe_offset(eb, stripe);
 	}
+	copy = malloc(size);
+	if (!copy)
+		return -ENOMEM;
+	read_extent_buffer(eb, copy, btrfs_item_ptr_offset(eb, slot), size);
+	validate_chunk_fields(ctx, st, key, false, copy);
+	free(copy);
+	check_chunk_mapped(ctx, key, rec->length);
 	return 0;
 }
 
+/*
+ * What the kernel checks in a dev item: its devid is the key offset, it
+ * uses no more than it has, and the fsid is the filesystem's metadata
+ * uuid unless the device is another filesystem's (a seed, never among
+ * the devices opened: a device opened under this dev item is ours).
+ */
+static void check_dev_item_fields(struct check_ctx *ctx,
+				  struct extent_buffer *eb, int slot,
+				  const struct btrfs_key *key,
+				  struct btrfs_dev_item *d)
+{
+	struct btrfs_fs_info *fs_info = ctx->fs_info;
+	struct check_finding f = {
+		.code = CHECK_DEV_SUPER_ITEM,
+		.root = BTRFS_CHUNK_TREE_OBJECTID,
+		.key = *key,
+	};
+	u64 devid = btrfs_device_id(eb, d);
+	u64 total = btrfs_device_total_bytes(eb, d);
+	u64 used = btrfs_device_bytes_used(eb, d);
+	unsigned long off = btrfs_item_ptr_offset(eb, slot);
+	u8 fsid[BTRFS_FSID_SIZE], uuid[BTRFS_UUID_SIZE];
+	char have[37], want[37];
+
+	read_extent_buffer(eb, fsid, off + offsetof(struct btrfs_dev_item, fsid),
+			   BTRFS_FSID_SIZE);
+	read_extent_buffer(eb, uuid, off + offsetof(struct btrfs_dev_item, uuid),
+			   BTRFS_UUID_SIZE);
+	if (key->objectid != BTRFS_DEV_ITEMS_OBJECTID) {
+		f.has_values = true;
+		f.expected = BTRFS_DEV_ITEMS_OBJECTID;
+		f.found = key->objectid;
+		check_report(ctx, &f, "dev item key objectid %llu is wrong",
+			     (unsigned long long)key->objectid);
+	}
+	if (devid != key->offset) {
+		f.has_values = true;
+		f.expected = key->offset;
+		f.found = devid;
+		check_report(ctx, &f,
+			     "dev item devid %llu differs from its key offset %llu",
+			     (unsigned long long)devid,
+			     (unsigned long long)key->offset);
+	}
+	if (used > total) {
+		f.has_values = true;
+		f.expected = total;
+		f.found = used;
+		check_report(ctx, &f,
+			     "dev item bytes_used %llu exceeds its total_bytes %llu",
+			     (unsigned long long)used,
+			     (unsigned long long)total);
+	}
+	if (memcmp(fsid, fs_info->metadata_uuid, BTRFS_FSID_SIZE) &&
+	    btrfs_find_device(fs_info->fs_devices, devid, uuid)) {
+		f.has_values = false;
+		uuid_unparse(fsid, have);
+		uuid_unparse(fs_info->metadata_uuid, want);
+		check_report(ctx, &f,
+			     "dev item fsid %s is not the filesystem's metadata uuid %s",
+			     have, want);
+	}
+}
+
 static int add_dev(struct check_ctx *ctx, struct chunks_state *st,
-		   struct extent_buffer *eb, int slot)
+		   struct extent_buffer *eb, int slot,
+		   const struct btrfs_key *key)
 {
 	struct btrfs_dev_item *d = btrfs_item_ptr(eb, slot,
 						  struct btrfs_dev_item);
@@ -218,10 +515,15 @@ static int add_dev(struct check_ctx *ctx, struct chunks_state *st,
 	if (!rec)
 		return -ENOMEM;
 	rec->devid = btrfs_device_id(eb, d);
+	check_dev_item_fields(ctx, eb, slot, key, d);
 	rec->total_bytes = btrfs_device_total_bytes(eb, d);
 	rec->bytes_used = btrfs_device_bytes_used(eb, d);
 	rec->ours = memcmp(d->fsid, ctx->fs_info->metadata_uuid,
 			   BTRFS_FSID_SIZE) == 0;
+	read_extent_buffer(eb, rec->uuid,
+			   btrfs_item_ptr_offset(eb, slot) +
+				   offsetof(struct btrfs_dev_item, uuid),
+			   BTRFS_UUID_SIZE);
 	return 0;
 }
 
@@ -231,7 +533,7 @@ static int collect_chunk_tree(struct check_ctx *ctx, struct extent_buffer *eb,
 	if (key->type == BTRFS_CHUNK_ITEM_KEY)
 		return add_chunk(ctx, data, eb, slot, key);
 	if (key->type == BTRFS_DEV_ITEM_KEY)
-		return add_dev(ctx, data, eb, slot);
+		return add_dev(ctx, data, eb, slot, key);
 	return 0;
 }
 
@@ -486,8 +788,9 @@ static void check_sys_array(struct check_ctx *ctx, struct chunks_state *st)
 		struct chunk_rec *rec;
 
 		btrfs_disk_key_to_cpu(&key, dk);
-		if (n == 0)
+		if (n == 0 || off + sizeof(*dk) + btrfs_chunk_item_size(n) > size)
 			return;
+		validate_chunk_fields(ctx, st, &key, true, c);
 		rec = find_chunk(st, key.offset);
 		if (!rec || rec->length != btrfs_stack_chunk_length(c) ||
 		    rec->type != btrfs_stack_chunk_type(c) ||
@@ -630,6 +933,22 @@ static int collect(struct check_ctx *ctx, struct chunks_state *st)
 		return ret;
 	}
 	return 0;
+}
+
+void check_chunk_items_only(struct check_ctx *ctx)
+{
+	struct chunks_state st = { 0 };
+	int ret;
+
+	ret = check_for_each_item(ctx, ctx->fs_info->chunk_root, NULL,
+				  collect_chunk_tree, &st);
+	if (ret == -ENOMEM)
+		check_fatal(ctx, "out of memory collecting chunks");
+	else if (ret)
+		check_tree_unreadable(ctx, BTRFS_CHUNK_TREE_OBJECTID, ret,
+				      "chunk tree");
+	check_sys_array(ctx, &st);
+	free_state(&st);
 }
 
 int check_pass_chunks(struct check_ctx *ctx)

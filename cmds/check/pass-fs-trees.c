@@ -239,6 +239,11 @@ static void inode_item(struct fs_state *st, struct extent_buffer *eb, int slot,
 	if (!c->ftype)
 		report(st, CHECK_INODE_MODE, key->objectid, key,
 		       "inode mode %o has no valid file type", c->mode);
+	/* the kernel's tree checker: S_IFMT and the permission bits only */
+	if (c->mode & ~0177777U)
+		report(st, CHECK_INODE_MODE, key->objectid, key,
+		       "inode mode %o has bits outside the file type and permission bits (%o)",
+		       c->mode, c->mode & ~0177777U);
 	if (c->flags & ~INODE_FLAGS_KNOWN)
 		report(st, CHECK_INODE_MODE, key->objectid, key,
 		       "unknown inode flags 0x%llx",

@@ -45,6 +45,7 @@ struct ref_rec {
 /* One subvolume root item. */
 struct subvol_rec {
 	u64 id;
+	u64 key_offset;		/* of its root item */
 	u32 refs;
 	u8 uuid[BTRFS_UUID_SIZE];
 	u8 received_uuid[BTRFS_UUID_SIZE];
@@ -90,7 +91,8 @@ static struct subvol_rec *find_sub(struct roots_state *st, u64 id)
 /* ------------------------------------------------------------------ */
 /* Collect root items and refs from the root tree. */
 
-static int add_ref(struct roots_state *st, struct extent_buffer *eb, int slot,
+static int add_ref(struct check_ctx *ctx, struct roots_state *st,
+		   struct extent_buffer *eb, int slot,
 		   const struct btrfs_key *key)
 {
 	struct btrfs_root_ref *ref = btrfs_item_ptr(eb, slot,
@@ -102,8 +104,25 @@ static int add_ref(struct roots_state *st, struct extent_buffer *eb, int slot,
 	if (size < sizeof(*ref))
 		return 0;
 	len = btrfs_root_ref_name_len(eb, ref);
-	if (len > size - sizeof(*ref))
+	if (len > size - sizeof(*ref)) {
+		/* the kernel's tree checker refuses the leaf */
+		struct check_finding f = {
+			.code = CHECK_ROOT_REF,
+			.root = BTRFS_ROOT_TREE_OBJECTID,
+			.key = *key,
+			.has_values = true,
+			.expected = size - sizeof(*ref),
+			.found = len,
+		};
+
+		check_report(ctx, &f,
+			     "%s name_len %u runs past the item (%zu bytes of name)",
+			     key->type == BTRFS_ROOT_REF_KEY ? "root ref" :
+							       "root backref",
+			     len, (size_t)(size - sizeof(*ref)));
+		/* compared with the other side clamped */
 		len = (u16)(size - sizeof(*ref));
+	}
 	r = grow((void **)&st->refs, &st->nr_refs, &st->cap_refs, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
@@ -136,6 +155,7 @@ static int add_subvol(struct roots_state *st, struct extent_buffer *eb,
 	if (!s)
 		return -ENOMEM;
 	s->id = key->objectid;
+	s->key_offset = key->offset;
 	s->refs = btrfs_root_refs(eb, ri);
 	if (size >= sizeof(*ri)) {
 		memcpy(s->uuid, ri->uuid, BTRFS_UUID_SIZE);
@@ -150,7 +170,7 @@ static int collect_root_tree(struct check_ctx *ctx, struct extent_buffer *eb,
 	(void)ctx;
 	if (key->type == BTRFS_ROOT_REF_KEY ||
 	    key->type == BTRFS_ROOT_BACKREF_KEY)
-		return add_ref(data, eb, slot, key);
+		return add_ref(ctx, data, eb, slot, key);
 	if (key->type == BTRFS_ROOT_ITEM_KEY && check_is_fstree(key->objectid))
 		return add_subvol(data, eb, slot, key);
 	return 0;
@@ -192,8 +212,11 @@ static bool same_ref(const struct ref_rec *a, const struct ref_rec *b)
 	       a->name_len == b->name_len && a->name_hash == b->name_hash;
 }
 
-/* The directory index entry in the parent for ref @r. */
-static void check_dir_entry(struct check_ctx *ctx, const struct ref_rec *r)
+/*
+ * The directory index entry in the parent for ref @r; true when it is
+ * there and names the child (the subvolume is linked).
+ */
+static bool check_dir_entry(struct check_ctx *ctx, const struct ref_rec *r)
 {
 	struct btrfs_key loc = { r->parent, BTRFS_ROOT_ITEM_KEY, (u64)-1 };
 	struct btrfs_key key = { r->dirid, BTRFS_DIR_INDEX_KEY, r->sequence };
@@ -204,7 +227,7 @@ static void check_dir_entry(struct check_ctx *ctx, const struct ref_rec *r)
 	bool ok = false;
 
 	if (IS_ERR(parent))
-		return;		/* pass 3 reported an unreadable tree */
+		return false;	/* pass 3 reported an unreadable tree */
 	path = btrfs_alloc_path();
 	if (path && btrfs_search_slot(NULL, parent, &key, path, 0, 0) == 0 &&
 	    btrfs_item_size(path->nodes[0], path->slots[0]) >= sizeof(*di)) {
@@ -225,6 +248,31 @@ static void check_dir_entry(struct check_ctx *ctx, const struct ref_rec *r)
 			    "root ref without matching directory index in the parent");
 	btrfs_free_path(path);
 	btrfs_free_root(parent);
+	return ok;
+}
+
+/*
+ * A root item with refs 0 is a deleted subvolume waiting for the cleaner;
+ * one that a directory still links to is not deleted, and the kernel
+ * refuses to look it up.
+ */
+static void check_linked_refs(struct check_ctx *ctx, const struct ref_rec *r,
+			      const struct subvol_rec *child)
+{
+	struct check_finding f = {
+		.code = CHECK_ROOT_ITEM,
+		.root = BTRFS_ROOT_TREE_OBJECTID,
+		.key = { child->id, BTRFS_ROOT_ITEM_KEY, child->key_offset },
+		.has_values = true,
+		.expected = 1,
+		.found = 0,
+	};
+
+	check_report(ctx, &f,
+		     "subvolume %llu root item refs is 0 while directory %llu of tree %llu links it",
+		     (unsigned long long)child->id,
+		     (unsigned long long)r->dirid,
+		     (unsigned long long)r->parent);
 }
 
 static void check_refs(struct check_ctx *ctx, struct roots_state *st)
@@ -256,8 +304,9 @@ static void check_refs(struct check_ctx *ctx, struct roots_state *st)
 			ref_finding(ctx, r, "root ref to a missing subvolume");
 		else if (r->backref || (n && n->matched))
 			child->has_backref = true;
-		if (!r->backref)
-			check_dir_entry(ctx, r);
+		if (!r->backref && check_dir_entry(ctx, r) && child &&
+		    child->refs == 0)
+			check_linked_refs(ctx, r, child);
 	}
 	for (i = 0; i < st->nr_subs; i++) {
 		struct subvol_rec *s = &st->subs[i];

@@ -201,6 +201,18 @@ static void report_read_error(struct check_ctx *ctx, u64 tree, u64 bytenr,
 /* ------------------------------------------------------------------ */
 /* Per-block checks and statistics. */
 
+/*
+ * A subvolume shares blocks only with the trees it was snapshotted from,
+ * which are older and so have lower ids: a block of subvolume X owned by
+ * subvolume Y > X was never shared into X.  (Relocation trees take blocks
+ * of any subvolume; blocks they hand back are owned by the reloc tree.)
+ */
+static bool owner_newer(const struct tree_desc *t, u64 owner)
+{
+	return t->shareable && t->id != BTRFS_TREE_RELOC_OBJECTID &&
+	       check_is_fstree(owner) && owner > t->id;
+}
+
 static bool owner_ok(const struct tree_desc *t, u64 owner)
 {
 	if (t->shareable)
@@ -272,6 +284,16 @@ static void check_block(struct walk_state *ws, const struct tree_desc *t,
 		};
 
 		check_report(ctx, &f, "tree block owner %llu does not belong to this tree",
+			     (unsigned long long)btrfs_header_owner(eb));
+	} else if (owner_newer(t, btrfs_header_owner(eb))) {
+		struct check_finding f = {
+			.code = CHECK_BLOCK_OWNER, .root = t->id,
+			.bytenr = eb->start, .has_values = true,
+			.expected = t->id, .found = btrfs_header_owner(eb),
+		};
+
+		check_report(ctx, &f,
+			     "tree block owner %llu is a subvolume newer than this tree, which cannot share its blocks",
 			     (unsigned long long)btrfs_header_owner(eb));
 	}
 	if (btrfs_header_generation(eb) > ws->max_generation + t->log) {

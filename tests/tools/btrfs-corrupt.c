@@ -12,6 +12,7 @@
  *   btrfs-corrupt IMG... --item ROOT OBJECTID TYPE OFFSET --field NAME
  *                        --value V
  *   btrfs-corrupt IMG... --del-item ROOT OBJECTID TYPE OFFSET
+ *   btrfs-corrupt IMG... --sys-chunk START --field NAME --value V
  *   btrfs-corrupt IMG... --data LOGICAL --hex HEX [--mirror N]
  *   btrfs-corrupt IMG... --cache-page BG PAGE --offset OFF --hex HEX
  *                        [--xor] [--no-csum]
@@ -68,6 +69,7 @@ static void usage_exit(void)
 		"       btrfs-corrupt IMG... --block BYTENR --offset OFF --hex HEX [--no-csum]\n"
 		"       btrfs-corrupt IMG... --item ROOT OBJECTID TYPE OFFSET --field NAME --value V\n"
 		"       btrfs-corrupt IMG... --del-item ROOT OBJECTID TYPE OFFSET\n"
+		"       btrfs-corrupt IMG... --sys-chunk START --field NAME --value V\n"
 		"       btrfs-corrupt IMG... --data LOGICAL --hex HEX [--mirror N]\n"
 		"       btrfs-corrupt IMG... --cache-page BG PAGE --offset OFF --hex HEX [--xor] [--no-csum]\n");
 	exit(2);
@@ -706,6 +708,11 @@ struct item_field {
 	  offsetof(struct btrfs_dir_item, location) +                      \
 		  offsetof(struct btrfs_disk_key, m), b }
 
+#define CH_STRIPE0(n, m, b)                                                \
+	{ BTRFS_CHUNK_ITEM_KEY, 0, "stripe0." n,                            \
+	  offsetof(struct btrfs_chunk, stripe) +                           \
+		  offsetof(struct btrfs_stripe, m), b }
+
 static const struct item_field item_fields[] = {
 	IF(BTRFS_INODE_ITEM_KEY, 0, "size", struct btrfs_inode_item, size, 64),
 	IF(BTRFS_INODE_ITEM_KEY, 0, "nbytes", struct btrfs_inode_item, nbytes, 64),
@@ -748,6 +755,20 @@ static const struct item_field item_fields[] = {
 	IF(BTRFS_DEV_EXTENT_KEY, 0, "length", struct btrfs_dev_extent, length, 64),
 	IF(BTRFS_CHUNK_ITEM_KEY, 0, "length", struct btrfs_chunk, length, 64),
 	IF(BTRFS_CHUNK_ITEM_KEY, 0, "type", struct btrfs_chunk, type, 64),
+	IF(BTRFS_CHUNK_ITEM_KEY, 0, "owner", struct btrfs_chunk, owner, 64),
+	IF(BTRFS_CHUNK_ITEM_KEY, 0, "stripe_len", struct btrfs_chunk, stripe_len, 64),
+	IF(BTRFS_CHUNK_ITEM_KEY, 0, "io_align", struct btrfs_chunk, io_align, 32),
+	IF(BTRFS_CHUNK_ITEM_KEY, 0, "io_width", struct btrfs_chunk, io_width, 32),
+	IF(BTRFS_CHUNK_ITEM_KEY, 0, "sector_size", struct btrfs_chunk, sector_size, 32),
+	IF(BTRFS_CHUNK_ITEM_KEY, 0, "num_stripes", struct btrfs_chunk, num_stripes, 16),
+	IF(BTRFS_CHUNK_ITEM_KEY, 0, "sub_stripes", struct btrfs_chunk, sub_stripes, 16),
+	CH_STRIPE0("devid", devid, 64),
+	CH_STRIPE0("offset", offset, 64),
+	/* the first 8 bytes of the device uuid, little-endian */
+	CH_STRIPE0("uuid_lo", dev_uuid, 64),
+	IF(BTRFS_DEV_ITEM_KEY, 0, "devid", struct btrfs_dev_item, devid, 64),
+	IF(BTRFS_DEV_ITEM_KEY, 0, "uuid_lo", struct btrfs_dev_item, uuid, 64),
+	IF(BTRFS_DEV_ITEM_KEY, 0, "fsid_lo", struct btrfs_dev_item, fsid, 64),
 	IF(BTRFS_ROOT_ITEM_KEY, 0, "bytenr", struct btrfs_root_item, bytenr, 64),
 	IF(BTRFS_ROOT_ITEM_KEY, 0, "refs", struct btrfs_root_item, refs, 32),
 	IF(BTRFS_ROOT_ITEM_KEY, 0, "generation", struct btrfs_root_item, generation, 64),
@@ -758,6 +779,7 @@ static const struct item_field item_fields[] = {
 	IF(BTRFS_ROOT_ITEM_KEY, 0, "last_snapshot", struct btrfs_root_item, last_snapshot, 64),
 	IF(BTRFS_ROOT_REF_KEY, BTRFS_ROOT_BACKREF_KEY, "sequence", struct btrfs_root_ref, sequence, 64),
 	IF(BTRFS_ROOT_REF_KEY, BTRFS_ROOT_BACKREF_KEY, "dirid", struct btrfs_root_ref, dirid, 64),
+	IF(BTRFS_ROOT_REF_KEY, BTRFS_ROOT_BACKREF_KEY, "name_len", struct btrfs_root_ref, name_len, 16),
 	IF(0, 0, "generation", struct btrfs_free_space_header, generation, 64),
 	IF(0, 0, "num_entries", struct btrfs_free_space_header, num_entries, 64),
 	IF(0, 0, "num_bitmaps", struct btrfs_free_space_header, num_bitmaps, 64),
@@ -821,6 +843,82 @@ static int do_item(struct corrupt *c, char **key_argv, const char *fname,
 out:
 	put_item_target(&t);
 	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* --sys-chunk START --field NAME --value V */
+
+/*
+ * Set a chunk item field (the CHUNK_ITEM fields of --item) of the chunk
+ * at logical @start in the sys_chunk_array of the primary superblock of
+ * each image, checksum recomputed.
+ */
+static int do_sys_chunk(struct corrupt *c, u64 start, const char *fname,
+			u64 value)
+{
+	const struct item_field *f = find_item_field(BTRFS_CHUNK_ITEM_KEY,
+						     fname);
+	struct btrfs_super_block sb;
+	u8 out[BTRFS_CSUM_SIZE] = { 0 };
+	unsigned int type;
+	int n;
+
+	if (!f) {
+		error("no chunk item field %s", fname);
+		return 1;
+	}
+	for (n = 0; n < c->nr_images; n++) {
+		struct btrfs_sys_array_entry e;
+		struct field raw = { f->name, 0, f->bits };
+		u32 size, cur = 0;
+		bool done = false;
+		int fd = open(c->images[n], O_RDWR);
+
+		if (fd < 0) {
+			error("cannot open %s: %m", c->images[n]);
+			return 1;
+		}
+		if (pread(fd, &sb, sizeof(sb), BTRFS_SUPER_INFO_OFFSET) !=
+		    (ssize_t)sizeof(sb)) {
+			error("%s: cannot read the superblock", c->images[n]);
+			close(fd);
+			return 1;
+		}
+		size = min_t(u32, btrfs_super_sys_array_size(&sb),
+			     BTRFS_SYSTEM_CHUNK_ARRAY_SIZE);
+		while (!done && btrfs_sys_array_next(sb.sys_chunk_array, size,
+						     &cur, &e) > 0) {
+			if (btrfs_stack_disk_key_offset(e.key) != start)
+				continue;
+			if (f->offset + (size_t)f->bits / 8 > e.chunk_size)
+				break;
+			raw.offset = f->offset;
+			put_field(sb.sys_chunk_array + e.chunk_offset, &raw,
+				  value);
+			done = true;
+		}
+		if (!done) {
+			error("%s: no system chunk at %llu (or field %s past it)",
+			      c->images[n], (unsigned long long)start, fname);
+			close(fd);
+			return 1;
+		}
+		type = btrfs_super_csum_type(&sb);
+		if (btrfs_csum_type_valid(type)) {
+			btrfs_csum_data(type, (u8 *)&sb + BTRFS_CSUM_SIZE,
+					sizeof(sb) - BTRFS_CSUM_SIZE, out);
+			memset(sb.csum, 0, BTRFS_CSUM_SIZE);
+			memcpy(sb.csum, out, btrfs_csum_type_size(type));
+		}
+		if (pwrite(fd, &sb, sizeof(sb), BTRFS_SUPER_INFO_OFFSET) !=
+		    (ssize_t)sizeof(sb)) {
+			error("%s: cannot write the superblock", c->images[n]);
+			close(fd);
+			return 1;
+		}
+		close(fd);
+	}
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -940,6 +1038,13 @@ int main(int argc, char **argv)
 			usage_exit();
 		return do_super_field(&c, argv[i + 1],
 				      arg_u64("value", argv[i + 2]));
+	}
+	if (strcmp(mode, "--sys-chunk") == 0) {
+		if (i + 6 != argc || strcmp(argv[i + 2], "--field") ||
+		    strcmp(argv[i + 4], "--value"))
+			usage_exit();
+		return do_sys_chunk(&c, arg_u64("start", argv[i + 1]),
+				    argv[i + 3], arg_u64("value", argv[i + 5]));
 	}
 	if (open_fs(&c))
 		return 1;
