@@ -297,8 +297,11 @@ static int make_room(struct restore_ctx *ctx, int dir_fd, const char *name,
 	if (kind == RSYS_NONE || kind < 0)
 		return kind;
 	if (!ctx->opts->overwrite) {
-		warning("skipping existing %s/%s (use -o to overwrite)",
-			ctx->opts->dest, path);
+		/* one line per file only when asked: a summary at the end */
+		ctx->st.skipped++;
+		if (ctx->opts->verbose)
+			warning("skipping existing %s/%s (use -o to overwrite)",
+				ctx->opts->dest, path);
 		return -EEXIST;
 	}
 	if (kind == RSYS_DIR) {
@@ -368,12 +371,13 @@ static void restore_regular(struct restore_ctx *ctx, const struct walk_dir *wd,
 		count_error(ctx);
 		return;
 	}
-	if (ret)
+	if (ret) {
 		ctx->st.errors++;
+		ctx->st.incomplete++;	/* -i: written with what could be read */
+	}
 	restore_apply_meta(ctx, wd->root, ino, inode, wd->fd, name, fd, path);
 	close(fd);
-	if (!ret)
-		ctx->st.files++;
+	ctx->st.files++;
 	if (btrfs_stack_inode_nlink(inode) > 1)
 		link_add(ctx, wd->root->root_key.objectid, ino, path);
 }

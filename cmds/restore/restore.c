@@ -448,19 +448,29 @@ static int setup_ctx(struct restore_ctx *ctx)
 	return 0;
 }
 
+/* "1 file", "2 files": @one and @many are the singular and plural. */
+static void count(u64 n, const char *one, const char *many, const char *sep)
+{
+	printf("%llu %s%s", (unsigned long long)n, n == 1 ? one : many, sep);
+}
+
 static void print_summary(const struct restore_ctx *ctx)
 {
 	const struct restore_stats *st = &ctx->st;
 	char size[PRETTY_SIZE_LEN];
 
-	printf("%s: %llu files, %llu directories, %llu symlinks, %llu special files, %llu hard links, %llu bytes (%s), %llu errors\n",
-	       ctx->opts->dry_run ? "Would restore" : "Restored",
-	       (unsigned long long)st->files, (unsigned long long)st->dirs,
-	       (unsigned long long)st->symlinks,
-	       (unsigned long long)st->special,
-	       (unsigned long long)st->hardlinks,
-	       (unsigned long long)st->bytes, pretty_size(st->bytes, size),
-	       (unsigned long long)st->errors);
+	printf("%s: ", ctx->opts->dry_run ? "Would restore" : "Restored");
+	count(st->files, "file", "files", ", ");
+	count(st->dirs, "directory", "directories", ", ");
+	count(st->symlinks, "symlink", "symlinks", ", ");
+	count(st->special, "special file", "special files", ", ");
+	count(st->hardlinks, "hard link", "hard links", ", ");
+	count(st->bytes, "byte", "bytes", "");
+	printf(" (%s), ", pretty_size(st->bytes, size));
+	count(st->errors, "error", "errors", "\n");
+	if (st->incomplete)
+		printf("Files written with errors (-i): %llu\n",
+		       (unsigned long long)st->incomplete);
 	if (st->bad_blocks)
 		printf("Unreadable tree blocks skipped: %llu\n",
 		       (unsigned long long)st->bad_blocks);
@@ -485,6 +495,13 @@ static int do_restore(struct restore_ctx *ctx)
 		if (!ret) {
 			restore_subvolume(ctx, root, dir);
 			restore_progress(ctx, true);
+			if (ctx->st.skipped)
+				warning("%llu %s already exist%s in %s and %s skipped; use -o to overwrite",
+					(unsigned long long)ctx->st.skipped,
+					ctx->st.skipped == 1 ? "file" : "files",
+					ctx->st.skipped == 1 ? "s" : "",
+					ctx->opts->dest,
+					ctx->st.skipped == 1 ? "was" : "were");
 			print_summary(ctx);
 		}
 	} else {

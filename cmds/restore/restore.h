@@ -47,7 +47,9 @@ struct restore_opts {
 };
 
 struct restore_stats {
-	u64 files;		/* regular files with their data */
+	u64 files;		/* regular files written (incomplete ones too) */
+	u64 incomplete;		/* of them, written with errors (-i) */
+	u64 skipped;		/* already in the destination, no -o */
 	u64 dirs;
 	u64 symlinks;
 	u64 special;		/* fifos, sockets, device nodes */
