@@ -425,6 +425,14 @@ static int setup_ctx(struct restore_ctx *ctx)
 	const struct restore_opts *opts = ctx->opts;
 	int ret;
 
+	if (opts->nr_includes) {
+		ctx->include_seen = calloc((size_t)opts->nr_includes, 1);
+		if (!ctx->include_seen) {
+			error("not enough memory");
+			return -1;
+		}
+	}
+
 	if (opts->path_regex) {
 		int flags = REG_EXTENDED | REG_NOSUB |
 			    (opts->ignore_case ? REG_ICASE : 0);
@@ -495,6 +503,7 @@ static int do_restore(struct restore_ctx *ctx)
 		if (!ret) {
 			restore_subvolume(ctx, root, dir);
 			restore_progress(ctx, true);
+			restore_warn_includes(ctx);
 			if (ctx->st.skipped)
 				warning("%llu %s already exist%s in %s and %s skipped; use -o to overwrite",
 					(unsigned long long)ctx->st.skipped,
@@ -539,6 +548,7 @@ static int cmd_restore(const struct cmd_struct *cmd, int argc, char **argv)
 	restore_links_free(&ctx);
 	restore_data_free(&ctx);
 	free(ctx.bad_blocks);
+	free(ctx.include_seen);
 	if (ctx.dest_fd >= 0)
 		close(ctx.dest_fd);
 	close_ctree(ctx.fs_info);

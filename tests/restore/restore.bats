@@ -326,6 +326,19 @@ EOF
 		grep -Ev $'^links/[^s\t][^\t]*\t|^links/sym' | no_groups > "$W/inc.expected"
 	same_manifest "$W/inc.expected" "$W/inc.man"
 
+	[ ! -s "$W/inc.err" ]
+
+	# an --include that restores nothing is named
+	restore_to "$W/none" --include /no/such/path --include subvol/extents --include /extents "${IMG[@]}"
+	[ "$RC" = 0 ]
+	[ "$(cat "$W/none.err")" = "WARNING: --include /no/such/path matches nothing
+WARNING: --include /subvol/extents is in a subvolume, which is not restored without -s" ]
+	[ -d "$W/none/extents" ] && [ ! -e "$W/none/subvol" ]
+	restore_to "$W/none-s" -s --include subvol/extents "${IMG[@]}"
+	[ "$RC" = 0 ]
+	[ ! -s "$W/none-s.err" ]
+	[ -d "$W/none-s/subvol/extents" ]
+
 	restore_to "$W/exc" --exclude bigdir --exclude /names "${IMG[@]}"
 	[ "$RC" = 0 ]
 	"$PYTHON" "$MANIFEST" "$W/exc" > "$W/exc.man"
