@@ -8,13 +8,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <uuid/uuid.h>
+
 #include "cmds/commands.h"
+#include "cmds/mounted.h"
 #include "cmds/open-error.h"
 #include "cmds/restore/restore-sys.h"
 #include "cmds/restore/restore.h"
@@ -206,6 +210,12 @@ static int parse_options(const struct cmd_struct *cmd, int argc, char **argv,
 			return -EINVAL;
 		opts->devices = argv + optind;
 		opts->nr_devices = nargs;
+		/* "restore -l DEVICE PATH", as btrfs-progs takes it */
+		if (nargs > 1 && rsys_is_dir(argv[argc - 1])) {
+			warning("-l lists the tree roots only: %s is ignored",
+				argv[argc - 1]);
+			opts->nr_devices--;
+		}
 		return 0;
 	}
 	if (check_argc_min(nargs, 2))
@@ -232,19 +242,32 @@ static void free_opts(struct restore_opts *opts)
 
 /* ------------------------------------------------------------------ */
 
-static int refuse_mounted(const struct restore_opts *opts)
+/*
+ * Refuse a filesystem one of whose devices (given or found by the scan) is
+ * mounted: its on-disk state changes under the reader.
+ */
+static int refuse_mounted(const struct restore_opts *opts,
+			  const struct btrfs_fs_info *fs_info)
 {
-	char where[512];
-	int i;
+	const struct btrfs_device *dev;
+	char where[PATH_MAX];
+	char fsid[37];
 
 	if (opts->force)
 		return 0;
-	for (i = 0; i < opts->nr_devices; i++) {
-		if (restore_device_mounted(opts->devices[i], where,
-					   sizeof(where)) != 1)
+	uuid_unparse(fs_info->fsid, fsid);
+	for (dev = fs_info->fs_devices->devices; dev; dev = dev->next) {
+		const char *path = dev->name;
+
+		if (!path || !devices_mounted(&path, 1, fsid, where,
+					      sizeof(where)))
 			continue;
-		error("%s is mounted on %s; unmount it first (or use --force)",
-		      opts->devices[i], where);
+		if (where[0] == '/')
+			error("%s is mounted on %s; unmount it first (or use --force)",
+			      path, where);
+		else
+			error("%s belongs to the mounted filesystem %s; unmount it first (or use --force)",
+			      path, fsid);
 		return -EBUSY;
 	}
 	return 0;
@@ -532,8 +555,8 @@ static int cmd_restore(const struct cmd_struct *cmd, int argc, char **argv)
 		free_opts(&opts);
 		return 1;
 	}
-	ret = refuse_mounted(&opts) ? 1 : 0;
-	if (!ret && open_fs(&opts, &ctx.fs_info))
+	ret = open_fs(&opts, &ctx.fs_info) ? 1 : 0;
+	if (!ret && refuse_mounted(&opts, ctx.fs_info))
 		ret = 1;
 	if (!ret) {
 		raise_fd_limit();

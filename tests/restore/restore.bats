@@ -197,6 +197,11 @@ scribble() {
 		run_ref restore -l "${IMG[@]}" | grep -v '^warning, device' > "$W/ref.l"
 		run_ours restore -l "${IMG[@]}" > "$W/ours.l"
 		diff -u "$W/ref.l" "$W/ours.l"
+		# a destination after the devices is ignored, as by the reference
+		mkdir -p "$W/dest"
+		run_ours restore -l "${IMG[@]}" "$W/dest" > "$W/ours.ld" 2> "$W/ours.ld.err"
+		diff -u "$W/ref.l" "$W/ours.ld"
+		[ "$(cat "$W/ours.ld.err")" = "WARNING: -l lists the tree roots only: $W/dest is ignored" ]
 		rm -f "${IMG[@]}"
 	done
 }
@@ -388,9 +393,10 @@ WARNING: --include /subvol/extents is in a subvolume, which is not restored with
 	mkdir -p "$W/out"
 	run run_ours restore "${IMG[0]}" "$W/out"
 	[ "$status" = 1 ]
-	[[ "$output" == *"is mounted"* ]]
+	[ "$output" = "ERROR: ${IMG[0]} is mounted on $W/mnt; unmount it first (or use --force)" ]
 	run run_ours restore "${DEVS[0]}" "$W/out"
 	[ "$status" = 1 ]
+	[ "$output" = "ERROR: ${DEVS[0]} is mounted on $W/mnt; unmount it first (or use --force)" ]
 	[ -z "$(ls -A "$W/out")" ]
 	run run_ours restore --force "${IMG[0]}" "$W/out"
 	[ "$status" = 0 ]
