@@ -273,3 +273,42 @@ same_as_ref() {
 	[[ $output != *"usage:"* ]]
 	[[ $stderr == *"ERROR: "* ]]
 }
+
+@test "a directory, an empty file, another filesystem: check, restore and dump-tree say what it is" {
+	local d="$BATS_TEST_TMPDIR" cmd msg f
+	mkdir -p "$d/dir" "$d/out"
+	: > "$d/empty.img"
+	truncate -s 64M "$d/ext4.img"
+	if command -v mkfs.ext4 >/dev/null; then
+		mkfs.ext4 -q -F "$d/ext4.img"
+	else
+		rm -f "$d/ext4.img"
+	fi
+	for f in dir empty.img ext4.img; do
+		[ -e "$d/$f" ] || continue
+		case $f in
+		dir) msg="ERROR: $d/dir is a directory, not a device or an image file" ;;
+		empty.img) msg="ERROR: $d/empty.img is an empty file" ;;
+		ext4.img) msg="ERROR: $d/ext4.img holds an ext4 filesystem, not btrfs" ;;
+		esac
+		ours restore "$d/$f" "$d/out"
+		expect 1
+		[ "$stderr" = "$msg" ]
+		ours inspect-internal dump-tree "$d/$f"
+		expect 1
+		[ "$stderr" = "$msg" ]
+		ours check "$d/$f"
+		expect 2
+		[ "$output" = "Opening filesystem to check..." ]
+		[ "$stderr" = "$msg"$'\n'"ERROR: cannot open file system" ]
+	done
+}
+
+@test "no superblock copy looks like btrfs: no advice to try the mirrors" {
+	local d="$BATS_TEST_TMPDIR"
+	mkdir -p "$d/out"
+	truncate -s 1M "$d/zeros.img"
+	ours restore "$d/zeros.img" "$d/out"
+	expect 1
+	[ "$stderr" = "ERROR: $d/zeros.img: no valid btrfs superblock: bad magic" ]
+}
