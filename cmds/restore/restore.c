@@ -198,6 +198,9 @@ static int parse_options(const struct cmd_struct *cmd, int argc, char **argv,
 	int nargs;
 	int c;
 
+	/* btrfs -v / --log=verbose count as -v */
+	if (msg_level() > MSG_DEFAULT)
+		opts->verbose = msg_level() - MSG_DEFAULT;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "DiomSsxldcvf:t:r:u:",
 				restore_long_options, NULL)) != -1) {

@@ -312,3 +312,58 @@ same_as_ref() {
 	expect 1
 	[ "$stderr" = "ERROR: $d/zeros.img: no valid btrfs superblock: bad magic" ]
 }
+
+@test "global options -q, -v, --log=LEVEL are accepted before the group" {
+	local d="$BATS_TEST_TMPDIR" opt
+	for opt in -q --quiet -v -vv --verbose --log=quiet --log=default \
+		--log=info --log=verbose --log=debug "--log debug" "-q -v"; do
+		# shellcheck disable=SC2086 # split the words on purpose
+		ours $opt version
+		expect 0
+		[ "$output" = "btrfs-tools v$VERSION" ]
+		[ -z "$stderr" ]
+	done
+	ours --log=loud version
+	expect 1
+	[ -z "$output" ]
+	[ "$stderr" = "ERROR: unrecognized log level: loud" ]
+	ours --log
+	expect 129
+	[ "$stderr" = "Unknown global option: --log" ]
+	# -q keeps the errors and drops the warnings
+	: > "$d/empty.img"
+	mkdir -p "$d/out"
+	ours restore -c "$d/empty.img" "$d/out"
+	expect 1
+	[ "$stderr" = "WARNING: -c has no effect without --path-regex"$'\n'"ERROR: $d/empty.img is an empty file" ]
+	ours -q restore -c "$d/empty.img" "$d/out"
+	expect 1
+	[ "$stderr" = "ERROR: $d/empty.img is an empty file" ]
+	ours --log=quiet restore -c "$d/empty.img" "$d/out"
+	expect 1
+	[ "$stderr" = "ERROR: $d/empty.img is an empty file" ]
+	ours --help
+	grep -qx "  -q|--quiet        print only errors" <<<"$output"
+}
+
+@test "a btrfs-progs group this build lacks is named, status 1" {
+	local g
+	for g in filesystem subvolume device balance scrub send receive quota \
+		qgroup replace property; do
+		ours "$g" show /
+		expect 1
+		[ -z "$output" ]
+		[ "$stderr" = "ERROR: btrfs $g is not provided by this build" ]
+	done
+	# a unique prefix, as btrfs-progs takes it
+	ours fi show
+	expect 1
+	[ "$stderr" = "ERROR: btrfs filesystem is not provided by this build" ]
+	ours -q sub list /
+	expect 1
+	[ "$stderr" = "ERROR: btrfs subvolume is not provided by this build" ]
+	# a word no btrfs knows is still an unknown token
+	ours frobnicate
+	expect 1
+	[ "${stderr%%$'\n'*}" = "btrfs: unknown token 'frobnicate'" ]
+}
