@@ -653,6 +653,11 @@ static int make_filesystem(const struct mkfs_opts *opts,
 		close_all(opts, mdevs, undo);
 		return -1;
 	}
+	/* only now: a refused command line or device prints nothing here */
+	if (opts->verbose)
+		printf("btrfs-tools v%s\nSee mkfs.btrfs(8) for more information.\n\n",
+		       PACKAGE_VERSION);
+	fflush(stdout);
 	discard_devices(opts, mdevs);
 	memset(&res, 0, sizeof(res));
 	ret = btrfs_make_filesystem(&cfg, &res, &what);
@@ -683,10 +688,6 @@ static int cmd_mkfs(const struct cmd_struct *cmd, int argc, char **argv)
 	(void)cmd;
 	if (parse_args(&opts, argc, argv))
 		return 1;
-	if (opts.verbose)
-		printf("btrfs-tools v%s\nSee mkfs.btrfs(8) for more information.\n\n",
-		       PACKAGE_VERSION);
-	fflush(stdout);
 	if (check_options(&opts))
 		return 1;
 	devs = calloc(opts.nr_devices, sizeof(*devs));
