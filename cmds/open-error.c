@@ -57,6 +57,10 @@ void error_open_ctree(const char *device, const struct open_ctree_error *why,
 	else if (why->devid)
 		error("%s: device %llu of the filesystem is missing", device,
 		      (unsigned long long)why->devid);
+	else if (why->bytenr && why->unmapped)
+		error("%s: cannot read %s at block %llu: the address is not in any chunk%s",
+		      path, what, (unsigned long long)why->bytenr,
+		      block_hint ? block_hint : "");
 	else if (why->bytenr)
 		error("%s: cannot read %s at block %llu: %s%s", path, what,
 		      (unsigned long long)why->bytenr, strerror(-why->err),

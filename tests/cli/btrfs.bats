@@ -367,3 +367,18 @@ same_as_ref() {
 	expect 1
 	[ "${stderr%%$'\n'*}" = "btrfs: unknown token 'frobnicate'" ]
 }
+
+@test "a tree root address in no chunk is named as such by check -r and restore -t" {
+	local d="$BATS_TEST_TMPDIR" bad=999999995904
+	[ -x "$MKFS_BIN" ] || skip "no mkfs.btrfs in the build"
+	truncate -s 256M "$d/a.img"
+	"$MKFS_BIN" -q "$d/a.img"
+	mkdir -p "$d/out"
+	ours check -r "$bad" "$d/a.img"
+	expect 2
+	[ "$output" = "Opening filesystem to check..." ]
+	[ "$stderr" = "ERROR: $d/a.img: cannot read tree root at block $bad: the address is not in any chunk"$'\n'"ERROR: cannot open file system" ]
+	ours restore -t "$bad" "$d/a.img" "$d/out"
+	expect 1
+	[ "$stderr" = "ERROR: $d/a.img: cannot read tree root at block $bad: the address is not in any chunk (try -t or -u)" ]
+}
