@@ -35,6 +35,13 @@ int msg_level(void);
 /* Print @fmt... and a newline on stdout if the level is @level or more. */
 void pr_verbose(int level, const char *fmt, ...) BTRFS_PRINTF(2, 3);
 
+/* The word for a count: plural(1, "file", "files") is "file". */
+static inline const char *plural(unsigned long long n, const char *one,
+				 const char *many)
+{
+	return n == 1 ? one : many;
+}
+
 /* Print "ERROR: <fmt...>\n" to stderr. */
 void error(const char *fmt, ...) BTRFS_PRINTF(1, 2);
 

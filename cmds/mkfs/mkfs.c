@@ -617,9 +617,11 @@ static int close_all(const struct mkfs_opts *opts, struct mkfs_device *mdevs,
 		return -1;
 	}
 	if (opts->verbose)
-		printf("Undo file %s: %llu bytes of old data in %llu records\n",
+		printf("Undo file %s: %llu %s of old data in %llu %s\n",
 		       opts->undo_file, (unsigned long long)bytes,
-		       (unsigned long long)records);
+		       plural(bytes, "byte", "bytes"),
+		       (unsigned long long)records,
+		       plural(records, "record", "records"));
 	return ret;
 }
 

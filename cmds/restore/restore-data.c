@@ -230,9 +230,10 @@ static int read_checked(struct file_ctx *fc, struct restore_worker *w,
 		__atomic_add_fetch(&ctx->st.repaired, res.nr_repaired,
 				   __ATOMIC_RELAXED);
 		if (ctx->opts->verbose)
-			printf("%s/%s: %llu sectors read from another copy\n",
+			printf("%s/%s: %llu %s read from another copy\n",
 			       ctx->opts->dest, fc->path,
-			       (unsigned long long)res.nr_repaired);
+			       (unsigned long long)res.nr_repaired,
+			       plural(res.nr_repaired, "sector", "sectors"));
 	}
 	if (ret == -EIO) {
 		char why[256];
@@ -244,7 +245,7 @@ static int read_checked(struct file_ctx *fc, struct restore_worker *w,
 		      (unsigned long long)(file_off + res.first_bad),
 		      (unsigned long long)(bytenr + res.first_bad),
 		      (unsigned long long)res.nr_bad,
-		      res.nr_bad == 1 ? "sector" : "sectors", why,
+		      plural(res.nr_bad, "sector", "sectors"), why,
 		      !ctx->opts->ignore_errors ? "" :
 		      readable ? "; written as read" : "; written as zeros");
 		return fail(fc, -EIO);

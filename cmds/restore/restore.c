@@ -485,7 +485,7 @@ static int setup_ctx(struct restore_ctx *ctx)
 /* "1 file", "2 files": @one and @many are the singular and plural. */
 static void count(u64 n, const char *one, const char *many, const char *sep)
 {
-	printf("%llu %s%s", (unsigned long long)n, n == 1 ? one : many, sep);
+	printf("%llu %s%s", (unsigned long long)n, plural(n, one, many), sep);
 }
 
 static void print_summary(const struct restore_ctx *ctx)
@@ -531,12 +531,12 @@ static int do_restore(struct restore_ctx *ctx)
 			restore_progress(ctx, true);
 			restore_warn_includes(ctx);
 			if (ctx->st.skipped)
-				warning("%llu %s already exist%s in %s and %s skipped; use -o to overwrite",
+				warning("%llu %s in %s and %s skipped; use -o to overwrite",
 					(unsigned long long)ctx->st.skipped,
-					ctx->st.skipped == 1 ? "file" : "files",
-					ctx->st.skipped == 1 ? "s" : "",
+					plural(ctx->st.skipped, "file already exists",
+					       "files already exist"),
 					ctx->opts->dest,
-					ctx->st.skipped == 1 ? "was" : "were");
+					plural(ctx->st.skipped, "was", "were"));
 			print_summary(ctx);
 		}
 	} else {

@@ -372,6 +372,12 @@ WARNING: --include /subvol/extents is in a subvolume, which is not restored with
 	[ "$(cat "$W/again.err")" = "WARNING: $n files already exist in $W/out and were skipped; use -o to overwrite" ]
 	grep -q "^Restored: 0 files, " "$W/again.out"
 	[ "$(cat "$W/out/extents/big")" = changed ]
+	# one file: singular words
+	RC=0
+	run_ours restore --include /extents/big "${IMG[@]}" "$W/out" > "$W/one.out" 2> "$W/one.err" || RC=$?
+	[ "$RC" = 0 ]
+	[ "$(cat "$W/one.err")" = "WARNING: 1 file already exists in $W/out and was skipped; use -o to overwrite" ]
+	grep -qx "Restored: 0 files, 1 directory, 0 symlinks, 0 special files, 0 hard links, 0 bytes (0.00B), 0 errors" "$W/one.out"
 	# -v names each of them
 	RC=0
 	run_ours restore -v "${IMG[@]}" "$W/out" > "$W/v.out" 2> "$W/v.err" || RC=$?
