@@ -33,7 +33,7 @@
 
 static const char * const cmd_restore_usage[] = {
 	"btrfs restore [options] <device> [<device>...] <path>\n"
-	"btrfs restore [options] -l <device> [<device>...]",
+	"btrfs restore [options] -l <device> [<device>...] [<path>]",
 	"Copy files out of an unmounted, possibly damaged, filesystem",
 	"",
 	"Reads the filesystem directly from its devices, never writing to them,",
@@ -42,8 +42,8 @@ static const char * const cmd_restore_usage[] = {
 	"",
 	"Control:",
 	OPTLINE("-D|--dry-run", "list what would be restored, create nothing"),
-	OPTLINE("-i|--ignore-errors", "go on after errors; write data that fails its\nchecksum on every copy as it was read"),
-	OPTLINE("-o|--overwrite", "replace files that already exist below <path>"),
+	OPTLINE("-i|--ignore-errors", "go on after errors; write data that is bad on\nevery copy as it was read (zeros where no copy\ncould be read at all)"),
+	OPTLINE("-o|--overwrite", "replace files that already exist below <path>\n(without it they are skipped and counted)"),
 	OPTLINE("--force", "read the devices even if the filesystem is mounted"),
 	OPTLINE("--noscan", "use only the listed devices, do not look for others"),
 	"",
@@ -61,7 +61,7 @@ static const char * const cmd_restore_usage[] = {
 	"",
 	"Analysis:",
 	OPTLINE("-d", "start from the first directory found in the tree\n(when the top directory is lost)"),
-	OPTLINE("-l|--list-roots", "list the tree roots and exit"),
+	OPTLINE("-l|--list-roots", "list the tree roots and exit (<path> is ignored)"),
 	"",
 	"Alternate starting point:",
 	OPTLINE("-f <bytenr>", "read the filesystem tree from this block"),
