@@ -213,8 +213,13 @@ static int parse_options(const struct cmd_struct *cmd, int argc, char **argv,
 			return -EINVAL;
 		opts->devices = argv + optind;
 		opts->nr_devices = nargs;
-		/* "restore -l DEVICE PATH", as btrfs-progs takes it */
-		if (nargs > 1 && rsys_is_dir(argv[argc - 1])) {
+		/*
+		 * "restore -l DEVICE PATH", as btrfs-progs takes it: a last
+		 * argument that is a directory, or nothing yet, is no device
+		 */
+		if (nargs > 1 && (rsys_is_dir(argv[argc - 1]) ||
+				  rsys_kind_at(AT_FDCWD, argv[argc - 1]) ==
+					  RSYS_NONE)) {
 			warning("-l lists the tree roots only: %s is ignored",
 				argv[argc - 1]);
 			opts->nr_devices--;

@@ -202,6 +202,9 @@ scribble() {
 		run_ours restore -l "${IMG[@]}" "$W/dest" > "$W/ours.ld" 2> "$W/ours.ld.err"
 		diff -u "$W/ref.l" "$W/ours.ld"
 		[ "$(cat "$W/ours.ld.err")" = "WARNING: -l lists the tree roots only: $W/dest is ignored" ]
+		run_ours restore -l "${IMG[@]}" "$W/not-yet" > "$W/ours.ln" 2> "$W/ours.ln.err"
+		diff -u "$W/ref.l" "$W/ours.ln"
+		[ "$(cat "$W/ours.ln.err")" = "WARNING: -l lists the tree roots only: $W/not-yet is ignored" ]
 		rm -f "${IMG[@]}"
 	done
 }
