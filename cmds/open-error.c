@@ -77,8 +77,10 @@ bool error_last_io(void)
 	if (!e)
 		return false;
 	if (e->len)
-		error("%s of %llu bytes at offset %llu of %s failed: %s", e->op,
-		      (unsigned long long)e->len, (unsigned long long)e->off,
+		error("%s of %llu %s at offset %llu of %s failed: %s", e->op,
+		      (unsigned long long)e->len,
+		      plural(e->len, "byte", "bytes"),
+		      (unsigned long long)e->off,
 		      e->path, strerror(-e->err));
 	else
 		error("%s of %s failed: %s", e->op, e->path,
