@@ -4,7 +4,8 @@
  * declared command groups (unique prefixes allowed), answer --help and
  * --version, and run the command found. Texts and exit codes follow the
  * reference tool: 0 success, 1 usage error or command failure, 129 for an
- * unknown global option.
+ * unknown global option.  The global options -q, -v and --log=LEVEL set
+ * the level of common/messages.c.
  */
 #include <getopt.h>
 #include <stdbool.h>
@@ -14,6 +15,7 @@
 
 #include "cmds/commands.h"
 #include "cmds/help.h"
+#include "common/messages.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"
@@ -27,6 +29,11 @@ static const char * const btrfs_cmd_group_usage[] = {
 };
 
 static const char btrfs_options_help[] =
+	"Global options:\n"
+	"  -v|--verbose      increase verbosity of the subcommand\n"
+	"  -q|--quiet        print only errors\n"
+	"  --log <level>     set log level (default, info, verbose, debug, quiet)\n"
+	"\n"
 	"Options for the main command only:\n"
 	"  --help            print condensed help for all subcommands\n"
 	"  --version         print version string\n";
@@ -133,6 +140,38 @@ ambiguous_token_exit(const struct cmd_group *grp, const char *path,
 	exit(1);
 }
 
+/* The groups and commands of btrfs-progs that this suite does not have. */
+static const char * const not_provided[] = {
+	"balance", "device", "filesystem", "property", "qgroup", "quota",
+	"receive", "replace", "scrub", "send", "subvolume", NULL
+};
+
+/*
+ * @token names (exactly, or as the unique prefix) a btrfs-progs group we
+ * do not have: say so, rather than show a usage that does not mention it.
+ */
+static void not_provided_exit(const char *token)
+{
+	const char *found = NULL;
+	int i;
+
+	for (i = 0; *token && not_provided[i]; i++) {
+		if (!strcmp(not_provided[i], token)) {
+			found = not_provided[i];
+			break;
+		}
+		if (!strncmp(not_provided[i], token, strlen(token))) {
+			if (found)
+				return;		/* ambiguous: unknown token */
+			found = not_provided[i];
+		}
+	}
+	if (!found)
+		return;
+	error("btrfs %s is not provided by this build", found);
+	exit(1);
+}
+
 /*
  * The entry of @grp named by @token: the exact name, else the only entry
  * it is a prefix of. Unknown or ambiguous tokens end the process with 1.
@@ -157,6 +196,8 @@ static const struct cmd_struct *find_command(const struct cmd_group *grp,
 		return found;
 	if (nr_found > 1)
 		ambiguous_token_exit(grp, path, token);
+	if (grp == &btrfs_cmd_group)
+		not_provided_exit(token);
 	unknown_token_exit(grp, path, token);
 }
 
@@ -291,25 +332,83 @@ const struct cmd_group btrfs_cmd_group = {
 	}
 };
 
-/* Options before the first command word; each of them ends the process. */
-static void __attribute__((__noreturn__))
-global_option_exit(int argc, char **argv)
+/* --log=LEVEL: the level named, or -1. */
+static int parse_log_level(const char *name)
 {
-	if (!strcmp(argv[1], "--help")) {
-		print_top_help(stdout, argc > 2 && !strcmp(argv[2], "--full"));
-		exit(0);
+	static const struct {
+		const char *name;
+		int level;
+	} levels[] = {
+		{ "default", MSG_DEFAULT }, { "info", MSG_INFO },
+		{ "verbose", MSG_VERBOSE }, { "debug", MSG_DEBUG },
+		{ "quiet", MSG_QUIET },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+		if (!strcmp(levels[i].name, name))
+			return levels[i].level;
+	return -1;
+}
+
+/*
+ * Options before the first command word.  -q, -v and --log set the message
+ * level and are consumed (the count returned); --help and --version end the
+ * process, as does anything else (status 129).
+ */
+static int global_options(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char *arg = argv[i];
+		const char *level = NULL;
+		int l;
+
+		if (!strcmp(arg, "--help")) {
+			print_top_help(stdout, i + 1 < argc &&
+					       !strcmp(argv[i + 1], "--full"));
+			exit(0);
+		}
+		if (!strcmp(arg, "--version")) {
+			cmd_version(&cmd_struct_version, argc - i, argv + i);
+			exit(0);
+		}
+		if (!strcmp(arg, "-q") || !strcmp(arg, "--quiet")) {
+			msg_set_level(MSG_QUIET);
+			continue;
+		}
+		if (!strcmp(arg, "--verbose")) {
+			msg_set_level(msg_level() + 1);
+			continue;
+		}
+		if (arg[1] == 'v' && arg[strspn(arg + 1, "v") + 1] == '\0') {
+			/* -v, -vv, ...: one level each */
+			msg_set_level(msg_level() + (int)strlen(arg + 1));
+			continue;
+		}
+		if (!strncmp(arg, "--log=", 6))
+			level = arg + 6;
+		else if (!strcmp(arg, "--log") && i + 1 < argc)
+			level = argv[++i];
+		if (!level) {
+			fprintf(stderr, "Unknown global option: %s\n", arg);
+			exit(129);
+		}
+		l = parse_log_level(level);
+		if (l < 0) {
+			error("unrecognized log level: %s", level);
+			exit(1);
+		}
+		msg_set_level(l);
 	}
-	if (!strcmp(argv[1], "--version")) {
-		cmd_version(&cmd_struct_version, argc - 1, argv + 1);
-		exit(0);
-	}
-	fprintf(stderr, "Unknown global option: %s\n", argv[1]);
-	exit(129);
+	return i - 1;
 }
 
 int main(int argc, char **argv)
 {
-	if (argc > 1 && argv[1][0] == '-')
-		global_option_exit(argc, argv);
-	return run_group(&btrfs_cmd_group, "btrfs", argc, argv);
+	int skip = global_options(argc, argv);
+
+	argv[skip] = argv[0];
+	return run_group(&btrfs_cmd_group, "btrfs", argc - skip, argv + skip);
 }

@@ -12,9 +12,12 @@
 
 /*
  * Print why @device (the first path the user gave) could not be opened.
- * @super_hint and @block_hint (may be NULL) are appended to the line when
- * no superblock was valid, resp. when a tree block could not be read: a
- * command names its own options there (" (try -u 1 or -u 2)").
+ * A path that plainly is no btrfs (a directory, an empty file, another
+ * filesystem) is said to be what it is.  @super_hint (may be NULL) is
+ * appended when no superblock was valid but the device still looks like a
+ * btrfs (the primary copy has the magic, or a mirror copy is valid), and
+ * @block_hint (may be NULL) when a tree block could not be read: a command
+ * names its own options there (" (try -u 1 or -u 2)").
  */
 void error_open_ctree(const char *device, const struct open_ctree_error *why,
 		      const char *super_hint, const char *block_hint);

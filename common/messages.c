@@ -15,6 +15,30 @@ static void print_line(const char *prefix, const char *fmt, va_list ap)
 	fputc('\n', stderr);
 }
 
+static int level = MSG_DEFAULT;
+
+void msg_set_level(int l)
+{
+	level = l < MSG_QUIET ? MSG_QUIET : l > MSG_DEBUG ? MSG_DEBUG : l;
+}
+
+int msg_level(void)
+{
+	return level;
+}
+
+void pr_verbose(int at, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (level < at)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+}
+
 void error(const char *fmt, ...)
 {
 	va_list ap;
@@ -28,6 +52,8 @@ void warning(const char *fmt, ...)
 {
 	va_list ap;
 
+	if (level == MSG_QUIET)
+		return;
 	va_start(ap, fmt);
 	print_line("WARNING: ", fmt, ap);
 	va_end(ap);
@@ -51,6 +77,8 @@ bool warning_on(bool cond, const char *fmt, ...)
 
 	if (!cond)
 		return false;
+	if (level == MSG_QUIET)
+		return true;
 	va_start(ap, fmt);
 	print_line("WARNING: ", fmt, ap);
 	va_end(ap);

@@ -983,6 +983,8 @@ static int fail_block(struct btrfs_fs_info *fs_info,
 {
 	if (err == -ENODEV)
 		why->devid = missing_devid(fs_info, bytenr);
+	if (why && btrfs_num_copies(fs_info, bytenr) == 0)
+		why->unmapped = true;
 	return fail(why, err, what, bytenr);
 }
 

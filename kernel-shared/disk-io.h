@@ -155,6 +155,7 @@ struct open_ctree_error {
 	enum btrfs_super_problem super_problem;
 	u64 bytenr;			/* block that failed, if any */
 	u64 devid;			/* missing device, if any */
+	bool unmapped;			/* @bytenr is in no chunk */
 	char path[256];			/* device involved, if any */
 	const char *what;		/* "superblock", "chunk tree", "root tree", "device" ... */
 };

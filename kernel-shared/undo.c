@@ -995,8 +995,9 @@ int btrfs_undo_match(const struct btrfs_undo_info *info,
 	}
 	for (int e = 0; e < info->nr_devices; e++) {
 		if (map[e] < 0) {
-			WHY("the undo file records %d devices; device %d (%s, %llu bytes) was not given",
-			    info->nr_devices, e + 1, info->devices[e].path,
+			WHY("the undo file records %d device%s; device %d (%s, %llu bytes) was not given",
+			    info->nr_devices, info->nr_devices == 1 ? "" : "s",
+			    e + 1, info->devices[e].path,
 			    (unsigned long long)info->devices[e].size);
 			return -ENODEV;
 		}

@@ -673,6 +673,30 @@ int btrfs_map_block(struct btrfs_fs_info *fs_info, u64 logical, int mirror,
 	return 0;
 }
 
+enum btrfs_copy_place btrfs_copy_place(struct btrfs_fs_info *fs_info,
+				       u64 logical, u64 len, int mirror,
+				       u64 *devid)
+{
+	const struct map_lookup *map = btrfs_find_chunk_map(fs_info, logical);
+	const struct btrfs_device *dev;
+	struct stripe_pos pos;
+	u64 physical;
+
+	*devid = 0;
+	if (!map || map_position(map, logical - map->start, mirror, &pos) ||
+	    pos.index < 0 || pos.index >= map->num_stripes)
+		return BTRFS_COPY_UNMAPPED;
+	*devid = map->stripes[pos.index].devid;
+	dev = map->stripes[pos.index].dev;
+	if (!dev || !dev->io)
+		return BTRFS_COPY_MISSING;
+	physical = map->stripes[pos.index].physical + pos.dev_offset;
+	len = min_t(u64, len, pos.len);
+	if (physical + len > dev->device_size)
+		return BTRFS_COPY_PAST_END;
+	return BTRFS_COPY_ON_DEVICE;
+}
+
 /* ------------------------------------------------------------------ */
 /* Reading the chunk map from disk. */
 

@@ -99,6 +99,22 @@ int btrfs_num_copies(struct btrfs_fs_info *fs_info, u64 logical);
 int btrfs_map_block(struct btrfs_fs_info *fs_info, u64 logical, int mirror,
 		    struct btrfs_device **dev, u64 *physical, u64 *len);
 
+/* Where a copy lies, to tell why it cannot be read (btrfs_copy_place()). */
+enum btrfs_copy_place {
+	BTRFS_COPY_ON_DEVICE,	/* within an open device */
+	BTRFS_COPY_UNMAPPED,	/* in no chunk, or the mirror does not exist */
+	BTRFS_COPY_MISSING,	/* its device is missing */
+	BTRFS_COPY_PAST_END,	/* beyond the end of its device (truncated) */
+};
+
+/*
+ * Where copy @mirror of the @len bytes at @logical lies, without reading
+ * it; *@devid gets the device that holds (or would hold) it, 0 if none.
+ */
+enum btrfs_copy_place btrfs_copy_place(struct btrfs_fs_info *fs_info,
+				       u64 logical, u64 len, int mirror,
+				       u64 *devid);
+
 /* Parse the superblock's sys_chunk_array into the map. 0 or -EUCLEAN. */
 int btrfs_read_sys_array(struct btrfs_fs_info *fs_info);
 

@@ -20,7 +20,7 @@
 #include <uuid/uuid.h>
 
 #include "cmds/check/check.h"
-#include "cmds/check/mounted.h"
+#include "cmds/mounted.h"
 #include "cmds/commands.h"
 #include "cmds/open-error.h"
 #include "common/messages.h"
@@ -208,7 +208,7 @@ static bool is_mounted(struct btrfs_fs_info *fs_info, char *where, size_t len)
 	     dev = dev->next)
 		if (dev->name)
 			paths[nr++] = dev->name;
-	return check_devices_mounted(paths, nr, fsid, where, len);
+	return devices_mounted(paths, nr, fsid, where, len);
 }
 
 /* ------------------------------------------------------------------ */

@@ -617,9 +617,11 @@ static int close_all(const struct mkfs_opts *opts, struct mkfs_device *mdevs,
 		return -1;
 	}
 	if (opts->verbose)
-		printf("Undo file %s: %llu bytes of old data in %llu records\n",
+		printf("Undo file %s: %llu %s of old data in %llu %s\n",
 		       opts->undo_file, (unsigned long long)bytes,
-		       (unsigned long long)records);
+		       plural(bytes, "byte", "bytes"),
+		       (unsigned long long)records,
+		       plural(records, "record", "records"));
 	return ret;
 }
 
@@ -653,6 +655,11 @@ static int make_filesystem(const struct mkfs_opts *opts,
 		close_all(opts, mdevs, undo);
 		return -1;
 	}
+	/* only now: a refused command line or device prints nothing here */
+	if (opts->verbose)
+		printf("btrfs-tools v%s\nSee mkfs.btrfs(8) for more information.\n\n",
+		       PACKAGE_VERSION);
+	fflush(stdout);
 	discard_devices(opts, mdevs);
 	memset(&res, 0, sizeof(res));
 	ret = btrfs_make_filesystem(&cfg, &res, &what);
@@ -683,10 +690,6 @@ static int cmd_mkfs(const struct cmd_struct *cmd, int argc, char **argv)
 	(void)cmd;
 	if (parse_args(&opts, argc, argv))
 		return 1;
-	if (opts.verbose)
-		printf("btrfs-tools v%s\nSee mkfs.btrfs(8) for more information.\n\n",
-		       PACKAGE_VERSION);
-	fflush(stdout);
 	if (check_options(&opts))
 		return 1;
 	devs = calloc(opts.nr_devices, sizeof(*devs));

@@ -55,8 +55,9 @@ static void list_write(void *ctx, const struct btrfs_undo_record *rec,
 	l->bytes += rec->len;
 	l->ranges++;
 	if (l->list)
-		printf("%s %u bytes at offset %llu of %s\n",
+		printf("%s %u %s at offset %llu of %s\n",
 		       l->dry_run ? "would write" : "write", rec->len,
+		       plural(rec->len, "byte", "bytes"),
 		       (unsigned long long)rec->off, path);
 }
 
@@ -74,9 +75,10 @@ static void print_file_info(const char *path,
 	       info->nr_devices, info->nr_devices == 1 ? "" : "s",
 	       info->complete ? "complete" : "interrupted");
 	if (info->torn)
-		warning("%s ends with an incomplete record at offset %llu (the command was interrupted): using the %zu records before it",
+		warning("%s ends with an incomplete record at offset %llu (the command was interrupted): using the %zu %s before it",
 			path, (unsigned long long)info->torn_at,
-			info->nr_records);
+			info->nr_records,
+			plural(info->nr_records, "record", "records"));
 }
 
 /* Open every device, writable unless @dry_run.  0 or 1 (printed). */
@@ -143,10 +145,13 @@ static int run_undo(const char *file, char **paths, int nr, bool dry_run,
 			error("the devices are partly restored: run the same command again once the cause is fixed");
 		goto out;
 	}
-	printf("%s %llu bytes in %llu ranges on %d device%s\n",
+	printf("%s %llu %s in %llu %s on %d %s\n",
 	       dry_run ? "Would restore" : "Restored",
 	       (unsigned long long)listing.bytes,
-	       (unsigned long long)listing.ranges, nr, nr == 1 ? "" : "s");
+	       plural(listing.bytes, "byte", "bytes"),
+	       (unsigned long long)listing.ranges,
+	       plural(listing.ranges, "range", "ranges"), nr,
+	       plural((unsigned long long)nr, "device", "devices"));
 	ret = 0;
 out:
 	for (int i = 0; i < nr; i++) {

@@ -29,6 +29,7 @@
 #include "common/messages.h"
 #include "kernel-shared/disk-io.h"
 #include "kernel-shared/file-item.h"
+#include "kernel-shared/volumes.h"
 
 /* Largest regular extent the kernel makes (BTRFS_MAX_EXTENT_SIZE). */
 #define MAX_EXTENT_BYTES (128ULL * 1024 * 1024)
@@ -157,6 +158,60 @@ static const u8 *get_csums(struct file_ctx *fc, struct restore_worker *w,
 }
 
 /*
+ * Say in @why why the sector at @logical is bad on every copy: where each
+ * copy that cannot be read lies (beyond the end of a truncated device, on a
+ * missing device), else that it fails its checksum or cannot be read.
+ * Returns whether some copy lies on a device (its bytes were kept).
+ */
+static bool explain_bad(struct btrfs_fs_info *fs_info, u64 logical,
+			bool verified, char *why, size_t size)
+{
+	u32 ss = fs_info->sectorsize;
+	int copies = btrfs_num_copies(fs_info, logical);
+	bool on_device = false, away = false;
+	size_t used = 0;
+	int m;
+
+	why[0] = 0;
+	for (m = 1; m <= copies; m++) {
+		u64 devid;
+		enum btrfs_copy_place place = btrfs_copy_place(fs_info, logical,
+							       ss, m, &devid);
+		const char *what;
+
+		if (place == BTRFS_COPY_MISSING)
+			what = "is on missing device";
+		else if (place == BTRFS_COPY_PAST_END)
+			what = "lies beyond the end of device";
+		else {
+			on_device = true;
+			continue;
+		}
+		away = true;
+		if (used >= size)
+			continue;
+		if (copies > 1)
+			used += (size_t)snprintf(why + used, size - used,
+						 "%scopy %d ", used ? ", " : "",
+						 m);
+		if (used < size)
+			used += (size_t)snprintf(why + used, size - used,
+						 "%s %llu", what,
+						 (unsigned long long)devid);
+	}
+	if (!away) {
+		snprintf(why, size, "%s on every copy",
+			 verified ? "fails its checksum" : "cannot be read");
+		return true;
+	}
+	if (on_device && used < size)
+		snprintf(why + used, size - used, ", %s on the other%s",
+			 verified ? "fails its checksum" : "cannot be read",
+			 copies > 2 ? "s" : "");
+	return on_device;
+}
+
+/*
  * Read and verify [@bytenr, +@len) into @buf.  0, or <0 when the data is
  * bad on every copy (reported; with -i the bytes read are kept and 0 is
  * returned).
@@ -175,19 +230,24 @@ static int read_checked(struct file_ctx *fc, struct restore_worker *w,
 		__atomic_add_fetch(&ctx->st.repaired, res.nr_repaired,
 				   __ATOMIC_RELAXED);
 		if (ctx->opts->verbose)
-			printf("%s/%s: %llu sectors read from another copy\n",
+			printf("%s/%s: %llu %s read from another copy\n",
 			       ctx->opts->dest, fc->path,
-			       (unsigned long long)res.nr_repaired);
+			       (unsigned long long)res.nr_repaired,
+			       plural(res.nr_repaired, "sector", "sectors"));
 	}
 	if (ret == -EIO) {
-		error("%s/%s: data at file offset %llu (disk bytenr %llu, %llu sectors) %s on every copy%s",
+		char why[256];
+		bool readable = explain_bad(ctx->fs_info, bytenr + res.first_bad,
+					    !!csums, why, sizeof(why));
+
+		error("%s/%s: data at file offset %llu (disk bytenr %llu, %llu %s) %s%s",
 		      ctx->opts->dest, fc->path,
 		      (unsigned long long)(file_off + res.first_bad),
 		      (unsigned long long)(bytenr + res.first_bad),
 		      (unsigned long long)res.nr_bad,
-		      res.read_error && !csums ? "cannot be read" :
-						 "fails its checksum",
-		      ctx->opts->ignore_errors ? "; written as read" : "");
+		      plural(res.nr_bad, "sector", "sectors"), why,
+		      !ctx->opts->ignore_errors ? "" :
+		      readable ? "; written as read" : "; written as zeros");
 		return fail(fc, -EIO);
 	}
 	if (ret) {

@@ -176,9 +176,12 @@ void restore_progress(struct restore_ctx *ctx, bool final)
 	bytes = __atomic_load_n(&ctx->st.bytes, __ATOMIC_RELAXED);
 	pretty_size(bytes, size);
 	pretty_size(elapsed > 0 ? (u64)((double)bytes / elapsed) : 0, rate);
-	fprintf(stderr, "\rrestoring: %llu files, %llu dirs, %s, %s/s, %llu errors   %s",
+	fprintf(stderr, "\rrestoring: %llu %s, %llu %s, %s, %s/s, %llu %s   %s",
 		(unsigned long long)ctx->st.files,
-		(unsigned long long)ctx->st.dirs, size, rate,
-		(unsigned long long)ctx->st.errors, final ? "\n" : "");
+		plural(ctx->st.files, "file", "files"),
+		(unsigned long long)ctx->st.dirs,
+		plural(ctx->st.dirs, "dir", "dirs"), size, rate,
+		(unsigned long long)ctx->st.errors,
+		plural(ctx->st.errors, "error", "errors"), final ? "\n" : "");
 	fflush(stderr);
 }

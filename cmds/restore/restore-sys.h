@@ -7,6 +7,7 @@
 #ifndef BTRFS_CMDS_RESTORE_SYS_H
 #define BTRFS_CMDS_RESTORE_SYS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,10 +34,7 @@ int rsys_chmod(int fd, int dir_fd, const char *name, unsigned int mode);
 int rsys_set_times(int fd, int dir_fd, const char *name, int64_t atime_sec,
 		   uint32_t atime_nsec, int64_t mtime_sec, uint32_t mtime_nsec);
 
-/*
- * Is @device (a file or block device) a member of a mounted btrfs?  1 and
- * @where (@len bytes) says which, 0 not, -errno when it cannot be told.
- */
-int restore_device_mounted(const char *device, char *where, size_t len);
+/* Is @path (followed) a directory? */
+bool rsys_is_dir(const char *path);
 
 #endif

@@ -239,6 +239,20 @@ static bool regex_match(struct restore_ctx *ctx, const char *path)
 	return match;
 }
 
+void restore_warn_includes(const struct restore_ctx *ctx)
+{
+	const struct restore_opts *o = ctx->opts;
+	int i;
+
+	for (i = 0; ctx->include_seen && i < o->nr_includes; i++) {
+		if (ctx->include_seen[i] & INCLUDE_IN_SKIPPED_SUBVOL)
+			warning("--include /%s is in a subvolume, which is not restored without -s",
+				o->includes[i]);
+		else if (!(ctx->include_seen[i] & INCLUDE_MET))
+			warning("--include /%s matches nothing", o->includes[i]);
+	}
+}
+
 static enum filter_verdict filter_path(struct restore_ctx *ctx,
 				       const char *path, bool is_dir)
 {
@@ -254,8 +268,11 @@ static enum filter_verdict filter_path(struct restore_ctx *ctx,
 	if (!o->nr_includes)
 		return FILTER_RESTORE;
 	for (i = 0; i < o->nr_includes; i++) {
-		if (path_within(path, o->includes[i]))
+		if (path_within(path, o->includes[i])) {
+			if (ctx->include_seen)
+				ctx->include_seen[i] |= INCLUDE_MET;
 			return FILTER_RESTORE;
+		}
 		if (is_dir && path_within(o->includes[i], path))
 			on_the_way = true;
 	}
@@ -297,8 +314,11 @@ static int make_room(struct restore_ctx *ctx, int dir_fd, const char *name,
 	if (kind == RSYS_NONE || kind < 0)
 		return kind;
 	if (!ctx->opts->overwrite) {
-		warning("skipping existing %s/%s (use -o to overwrite)",
-			ctx->opts->dest, path);
+		/* one line per file only when asked: a summary at the end */
+		ctx->st.skipped++;
+		if (ctx->opts->verbose)
+			warning("skipping existing %s/%s (use -o to overwrite)",
+				ctx->opts->dest, path);
 		return -EEXIST;
 	}
 	if (kind == RSYS_DIR) {
@@ -368,12 +388,13 @@ static void restore_regular(struct restore_ctx *ctx, const struct walk_dir *wd,
 		count_error(ctx);
 		return;
 	}
-	if (ret)
+	if (ret) {
 		ctx->st.errors++;
+		ctx->st.incomplete++;	/* -i: written with what could be read */
+	}
 	restore_apply_meta(ctx, wd->root, ino, inode, wd->fd, name, fd, path);
 	close(fd);
-	if (!ret)
-		ctx->st.files++;
+	ctx->st.files++;
 	if (btrfs_stack_inode_nlink(inode) > 1)
 		link_add(ctx, wd->root->root_key.objectid, ino, path);
 }
@@ -581,6 +602,9 @@ static void restore_subvol_entry(struct restore_ctx *ctx,
 		return;
 	}
 	if (!ctx->opts->snapshots) {
+		for (i = 0; ctx->include_seen && i < ctx->opts->nr_includes; i++)
+			if (path_within(ctx->opts->includes[i], path))
+				ctx->include_seen[i] |= INCLUDE_IN_SKIPPED_SUBVOL;
 		if (ctx->opts->verbose)
 			printf("Skipping subvolume %s/%s (use -s)\n",
 			       ctx->opts->dest, path);

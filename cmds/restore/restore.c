@@ -8,13 +8,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <uuid/uuid.h>
+
 #include "cmds/commands.h"
+#include "cmds/mounted.h"
 #include "cmds/open-error.h"
 #include "cmds/restore/restore-sys.h"
 #include "cmds/restore/restore.h"
@@ -29,7 +33,7 @@
 
 static const char * const cmd_restore_usage[] = {
 	"btrfs restore [options] <device> [<device>...] <path>\n"
-	"btrfs restore [options] -l <device> [<device>...]",
+	"btrfs restore [options] -l <device> [<device>...] [<path>]",
 	"Copy files out of an unmounted, possibly damaged, filesystem",
 	"",
 	"Reads the filesystem directly from its devices, never writing to them,",
@@ -38,8 +42,8 @@ static const char * const cmd_restore_usage[] = {
 	"",
 	"Control:",
 	OPTLINE("-D|--dry-run", "list what would be restored, create nothing"),
-	OPTLINE("-i|--ignore-errors", "go on after errors; write data that fails its\nchecksum on every copy as it was read"),
-	OPTLINE("-o|--overwrite", "replace files that already exist below <path>"),
+	OPTLINE("-i|--ignore-errors", "go on after errors; write data that is bad on\nevery copy as it was read (zeros where no copy\ncould be read at all)"),
+	OPTLINE("-o|--overwrite", "replace files that already exist below <path>\n(without it they are skipped and counted)"),
 	OPTLINE("--force", "read the devices even if the filesystem is mounted"),
 	OPTLINE("--noscan", "use only the listed devices, do not look for others"),
 	"",
@@ -57,7 +61,7 @@ static const char * const cmd_restore_usage[] = {
 	"",
 	"Analysis:",
 	OPTLINE("-d", "start from the first directory found in the tree\n(when the top directory is lost)"),
-	OPTLINE("-l|--list-roots", "list the tree roots and exit"),
+	OPTLINE("-l|--list-roots", "list the tree roots and exit (<path> is ignored)"),
 	"",
 	"Alternate starting point:",
 	OPTLINE("-f <bytenr>", "read the filesystem tree from this block"),
@@ -194,6 +198,9 @@ static int parse_options(const struct cmd_struct *cmd, int argc, char **argv,
 	int nargs;
 	int c;
 
+	/* btrfs -v / --log=verbose count as -v */
+	if (msg_level() > MSG_DEFAULT)
+		opts->verbose = msg_level() - MSG_DEFAULT;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "DiomSsxldcvf:t:r:u:",
 				restore_long_options, NULL)) != -1) {
@@ -206,6 +213,17 @@ static int parse_options(const struct cmd_struct *cmd, int argc, char **argv,
 			return -EINVAL;
 		opts->devices = argv + optind;
 		opts->nr_devices = nargs;
+		/*
+		 * "restore -l DEVICE PATH", as btrfs-progs takes it: a last
+		 * argument that is a directory, or nothing yet, is no device
+		 */
+		if (nargs > 1 && (rsys_is_dir(argv[argc - 1]) ||
+				  rsys_kind_at(AT_FDCWD, argv[argc - 1]) ==
+					  RSYS_NONE)) {
+			warning("-l lists the tree roots only: %s is ignored",
+				argv[argc - 1]);
+			opts->nr_devices--;
+		}
 		return 0;
 	}
 	if (check_argc_min(nargs, 2))
@@ -232,19 +250,32 @@ static void free_opts(struct restore_opts *opts)
 
 /* ------------------------------------------------------------------ */
 
-static int refuse_mounted(const struct restore_opts *opts)
+/*
+ * Refuse a filesystem one of whose devices (given or found by the scan) is
+ * mounted: its on-disk state changes under the reader.
+ */
+static int refuse_mounted(const struct restore_opts *opts,
+			  const struct btrfs_fs_info *fs_info)
 {
-	char where[512];
-	int i;
+	const struct btrfs_device *dev;
+	char where[PATH_MAX];
+	char fsid[37];
 
 	if (opts->force)
 		return 0;
-	for (i = 0; i < opts->nr_devices; i++) {
-		if (restore_device_mounted(opts->devices[i], where,
-					   sizeof(where)) != 1)
+	uuid_unparse(fs_info->fsid, fsid);
+	for (dev = fs_info->fs_devices->devices; dev; dev = dev->next) {
+		const char *path = dev->name;
+
+		if (!path || !devices_mounted(&path, 1, fsid, where,
+					      sizeof(where)))
 			continue;
-		error("%s is mounted on %s; unmount it first (or use --force)",
-		      opts->devices[i], where);
+		if (where[0] == '/')
+			error("%s is mounted on %s; unmount it first (or use --force)",
+			      path, where);
+		else
+			error("%s belongs to the mounted filesystem %s; unmount it first (or use --force)",
+			      path, fsid);
 		return -EBUSY;
 	}
 	return 0;
@@ -425,6 +456,14 @@ static int setup_ctx(struct restore_ctx *ctx)
 	const struct restore_opts *opts = ctx->opts;
 	int ret;
 
+	if (opts->nr_includes) {
+		ctx->include_seen = calloc((size_t)opts->nr_includes, 1);
+		if (!ctx->include_seen) {
+			error("not enough memory");
+			return -1;
+		}
+	}
+
 	if (opts->path_regex) {
 		int flags = REG_EXTENDED | REG_NOSUB |
 			    (opts->ignore_case ? REG_ICASE : 0);
@@ -448,19 +487,29 @@ static int setup_ctx(struct restore_ctx *ctx)
 	return 0;
 }
 
+/* "1 file", "2 files": @one and @many are the singular and plural. */
+static void count(u64 n, const char *one, const char *many, const char *sep)
+{
+	printf("%llu %s%s", (unsigned long long)n, plural(n, one, many), sep);
+}
+
 static void print_summary(const struct restore_ctx *ctx)
 {
 	const struct restore_stats *st = &ctx->st;
 	char size[PRETTY_SIZE_LEN];
 
-	printf("%s: %llu files, %llu directories, %llu symlinks, %llu special files, %llu hard links, %llu bytes (%s), %llu errors\n",
-	       ctx->opts->dry_run ? "Would restore" : "Restored",
-	       (unsigned long long)st->files, (unsigned long long)st->dirs,
-	       (unsigned long long)st->symlinks,
-	       (unsigned long long)st->special,
-	       (unsigned long long)st->hardlinks,
-	       (unsigned long long)st->bytes, pretty_size(st->bytes, size),
-	       (unsigned long long)st->errors);
+	printf("%s: ", ctx->opts->dry_run ? "Would restore" : "Restored");
+	count(st->files, "file", "files", ", ");
+	count(st->dirs, "directory", "directories", ", ");
+	count(st->symlinks, "symlink", "symlinks", ", ");
+	count(st->special, "special file", "special files", ", ");
+	count(st->hardlinks, "hard link", "hard links", ", ");
+	count(st->bytes, "byte", "bytes", "");
+	printf(" (%s), ", pretty_size(st->bytes, size));
+	count(st->errors, "error", "errors", "\n");
+	if (st->incomplete)
+		printf("Files written with errors (-i): %llu\n",
+		       (unsigned long long)st->incomplete);
 	if (st->bad_blocks)
 		printf("Unreadable tree blocks skipped: %llu\n",
 		       (unsigned long long)st->bad_blocks);
@@ -485,6 +534,14 @@ static int do_restore(struct restore_ctx *ctx)
 		if (!ret) {
 			restore_subvolume(ctx, root, dir);
 			restore_progress(ctx, true);
+			restore_warn_includes(ctx);
+			if (ctx->st.skipped)
+				warning("%llu %s in %s and %s skipped; use -o to overwrite",
+					(unsigned long long)ctx->st.skipped,
+					plural(ctx->st.skipped, "file already exists",
+					       "files already exist"),
+					ctx->opts->dest,
+					plural(ctx->st.skipped, "was", "were"));
 			print_summary(ctx);
 		}
 	} else {
@@ -506,8 +563,8 @@ static int cmd_restore(const struct cmd_struct *cmd, int argc, char **argv)
 		free_opts(&opts);
 		return 1;
 	}
-	ret = refuse_mounted(&opts) ? 1 : 0;
-	if (!ret && open_fs(&opts, &ctx.fs_info))
+	ret = open_fs(&opts, &ctx.fs_info) ? 1 : 0;
+	if (!ret && refuse_mounted(&opts, ctx.fs_info))
 		ret = 1;
 	if (!ret) {
 		raise_fd_limit();
@@ -522,6 +579,7 @@ static int cmd_restore(const struct cmd_struct *cmd, int argc, char **argv)
 	restore_links_free(&ctx);
 	restore_data_free(&ctx);
 	free(ctx.bad_blocks);
+	free(ctx.include_seen);
 	if (ctx.dest_fd >= 0)
 		close(ctx.dest_fd);
 	close_ctree(ctx.fs_info);

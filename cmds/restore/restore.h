@@ -47,7 +47,9 @@ struct restore_opts {
 };
 
 struct restore_stats {
-	u64 files;		/* regular files with their data */
+	u64 files;		/* regular files written (incomplete ones too) */
+	u64 incomplete;		/* of them, written with errors (-i) */
+	u64 skipped;		/* already in the destination, no -o */
 	u64 dirs;
 	u64 symlinks;
 	u64 special;		/* fifos, sockets, device nodes */
@@ -85,6 +87,9 @@ struct restore_ctx {
 	size_t nr_links;
 	size_t links_cap;		/* a power of two, or 0 */
 
+	/* per --include: INCLUDE_MET, INCLUDE_IN_SKIPPED_SUBVOL bits */
+	u8 *include_seen;
+
 	/* tree blocks already reported as unreadable */
 	u64 *bad_blocks;
 	size_t nr_bad_blocks;
@@ -100,6 +105,9 @@ struct restore_ctx {
 	double last_progress;
 };
 
+#define INCLUDE_MET		0x1	/* the walk reached the path */
+#define INCLUDE_IN_SKIPPED_SUBVOL 0x2	/* it is in a subvolume, no -s */
+
 /* Read buffer size for uncompressed extents (a multiple of any sector). */
 #define RESTORE_CHUNK (1024U * 1024)
 
@@ -109,6 +117,8 @@ int restore_subvolume(struct restore_ctx *ctx, struct btrfs_root *root,
 void restore_report_skip(const struct btrfs_key *lo, const struct btrfs_key *hi,
 			 u64 bytenr, int err, void *ctx);
 void restore_links_free(struct restore_ctx *ctx);
+/* After the walk: warn about each --include that restored nothing. */
+void restore_warn_includes(const struct restore_ctx *ctx);
 
 /* restore-pool.c */
 

@@ -273,3 +273,112 @@ same_as_ref() {
 	[[ $output != *"usage:"* ]]
 	[[ $stderr == *"ERROR: "* ]]
 }
+
+@test "a directory, an empty file, another filesystem: check, restore and dump-tree say what it is" {
+	local d="$BATS_TEST_TMPDIR" cmd msg f
+	mkdir -p "$d/dir" "$d/out"
+	: > "$d/empty.img"
+	truncate -s 64M "$d/ext4.img"
+	if command -v mkfs.ext4 >/dev/null; then
+		mkfs.ext4 -q -F "$d/ext4.img"
+	else
+		rm -f "$d/ext4.img"
+	fi
+	for f in dir empty.img ext4.img; do
+		[ -e "$d/$f" ] || continue
+		case $f in
+		dir) msg="ERROR: $d/dir is a directory, not a device or an image file" ;;
+		empty.img) msg="ERROR: $d/empty.img is an empty file" ;;
+		ext4.img) msg="ERROR: $d/ext4.img holds an ext4 filesystem, not btrfs" ;;
+		esac
+		ours restore "$d/$f" "$d/out"
+		expect 1
+		[ "$stderr" = "$msg" ]
+		ours inspect-internal dump-tree "$d/$f"
+		expect 1
+		[ "$stderr" = "$msg" ]
+		ours check "$d/$f"
+		expect 2
+		[ "$output" = "Opening filesystem to check..." ]
+		[ "$stderr" = "$msg"$'\n'"ERROR: cannot open file system" ]
+	done
+}
+
+@test "no superblock copy looks like btrfs: no advice to try the mirrors" {
+	local d="$BATS_TEST_TMPDIR"
+	mkdir -p "$d/out"
+	truncate -s 1M "$d/zeros.img"
+	ours restore "$d/zeros.img" "$d/out"
+	expect 1
+	[ "$stderr" = "ERROR: $d/zeros.img: no valid btrfs superblock: bad magic" ]
+}
+
+@test "global options -q, -v, --log=LEVEL are accepted before the group" {
+	local d="$BATS_TEST_TMPDIR" opt
+	for opt in -q --quiet -v -vv --verbose --log=quiet --log=default \
+		--log=info --log=verbose --log=debug "--log debug" "-q -v"; do
+		# shellcheck disable=SC2086 # split the words on purpose
+		ours $opt version
+		expect 0
+		[ "$output" = "btrfs-tools v$VERSION" ]
+		[ -z "$stderr" ]
+	done
+	ours --log=loud version
+	expect 1
+	[ -z "$output" ]
+	[ "$stderr" = "ERROR: unrecognized log level: loud" ]
+	ours --log
+	expect 129
+	[ "$stderr" = "Unknown global option: --log" ]
+	# -q keeps the errors and drops the warnings
+	: > "$d/empty.img"
+	mkdir -p "$d/out"
+	ours restore -c "$d/empty.img" "$d/out"
+	expect 1
+	[ "$stderr" = "WARNING: -c has no effect without --path-regex"$'\n'"ERROR: $d/empty.img is an empty file" ]
+	ours -q restore -c "$d/empty.img" "$d/out"
+	expect 1
+	[ "$stderr" = "ERROR: $d/empty.img is an empty file" ]
+	ours --log=quiet restore -c "$d/empty.img" "$d/out"
+	expect 1
+	[ "$stderr" = "ERROR: $d/empty.img is an empty file" ]
+	ours --help
+	grep -qx "  -q|--quiet        print only errors" <<<"$output"
+}
+
+@test "a btrfs-progs group this build lacks is named, status 1" {
+	local g
+	for g in filesystem subvolume device balance scrub send receive quota \
+		qgroup replace property; do
+		ours "$g" show /
+		expect 1
+		[ -z "$output" ]
+		[ "$stderr" = "ERROR: btrfs $g is not provided by this build" ]
+	done
+	# a unique prefix, as btrfs-progs takes it
+	ours fi show
+	expect 1
+	[ "$stderr" = "ERROR: btrfs filesystem is not provided by this build" ]
+	ours -q sub list /
+	expect 1
+	[ "$stderr" = "ERROR: btrfs subvolume is not provided by this build" ]
+	# a word no btrfs knows is still an unknown token
+	ours frobnicate
+	expect 1
+	[ "${stderr%%$'\n'*}" = "btrfs: unknown token 'frobnicate'" ]
+}
+
+@test "a tree root address in no chunk is named as such by check -r and restore -t" {
+	local d="$BATS_TEST_TMPDIR" bad=999999995904
+	[ -x "$MKFS_BIN" ] || skip "no mkfs.btrfs in the build"
+	truncate -s 256M "$d/a.img"
+	"$MKFS_BIN" -q "$d/a.img"
+	mkdir -p "$d/out"
+	ours check -r "$bad" "$d/a.img"
+	expect 2
+	[ "$output" = "Opening filesystem to check..." ]
+	[ "$stderr" = "ERROR: $d/a.img: cannot read tree root at block $bad: the address is not in any chunk"$'\n'"ERROR: cannot open file system" ]
+	ours restore -t "$bad" "$d/a.img" "$d/out"
+	expect 1
+	[ "$stderr" = "ERROR: $d/a.img: cannot read tree root at block $bad: the address is not in any chunk (try -t or -u)" ]
+}

@@ -71,7 +71,8 @@ fingerprints() {
 }
 
 # refuse REF EXPECTED ARGS...: ours exits 1 with exactly EXPECTED on stderr
-# (lines joined by "\n"), writes no image file of the test directory, and
+# (lines joined by "\n") and nothing on stdout (not even the version
+# banner), writes no image file of the test directory, and
 # the reference exits with REF ("1": it refuses too; "0": it accepts, a
 # difference listed at the top; "-": not compared).
 refuse() {
@@ -80,8 +81,9 @@ refuse() {
 	before=$(fingerprints ./*.img 2>/dev/null)
 	ours "$@"
 	after=$(fingerprints ./*.img 2>/dev/null)
-	if [ "$status" != 1 ] || [ "$stderr" != "$want_err" ]; then
+	if [ "$status" != 1 ] || [ "$stderr" != "$want_err" ] || [ -n "$output" ]; then
 		echo "ours $*: status $status (expected 1)"
+		echo "--- stdout:"; echo "$output"
 		echo "--- stderr:"; echo "$stderr"
 		echo "--- expected:"; echo "$want_err"
 		return 1

@@ -197,6 +197,14 @@ scribble() {
 		run_ref restore -l "${IMG[@]}" | grep -v '^warning, device' > "$W/ref.l"
 		run_ours restore -l "${IMG[@]}" > "$W/ours.l"
 		diff -u "$W/ref.l" "$W/ours.l"
+		# a destination after the devices is ignored, as by the reference
+		mkdir -p "$W/dest"
+		run_ours restore -l "${IMG[@]}" "$W/dest" > "$W/ours.ld" 2> "$W/ours.ld.err"
+		diff -u "$W/ref.l" "$W/ours.ld"
+		[ "$(cat "$W/ours.ld.err")" = "WARNING: -l lists the tree roots only: $W/dest is ignored" ]
+		run_ours restore -l "${IMG[@]}" "$W/not-yet" > "$W/ours.ln" 2> "$W/ours.ln.err"
+		diff -u "$W/ref.l" "$W/ours.ln"
+		[ "$(cat "$W/ours.ln.err")" = "WARNING: -l lists the tree roots only: $W/not-yet is ignored" ]
 		rm -f "${IMG[@]}"
 	done
 }
@@ -326,6 +334,19 @@ EOF
 		grep -Ev $'^links/[^s\t][^\t]*\t|^links/sym' | no_groups > "$W/inc.expected"
 	same_manifest "$W/inc.expected" "$W/inc.man"
 
+	[ ! -s "$W/inc.err" ]
+
+	# an --include that restores nothing is named
+	restore_to "$W/none" --include /no/such/path --include subvol/extents --include /extents "${IMG[@]}"
+	[ "$RC" = 0 ]
+	[ "$(cat "$W/none.err")" = "WARNING: --include /no/such/path matches nothing
+WARNING: --include /subvol/extents is in a subvolume, which is not restored without -s" ]
+	[ -d "$W/none/extents" ] && [ ! -e "$W/none/subvol" ]
+	restore_to "$W/none-s" -s --include subvol/extents "${IMG[@]}"
+	[ "$RC" = 0 ]
+	[ ! -s "$W/none-s.err" ]
+	[ -d "$W/none-s/subvol/extents" ]
+
 	restore_to "$W/exc" --exclude bigdir --exclude /names "${IMG[@]}"
 	[ "$RC" = 0 ]
 	"$PYTHON" "$MANIFEST" "$W/exc" > "$W/exc.man"
@@ -340,6 +361,7 @@ EOF
 }
 
 @test "existing files are kept without -o and replaced with -o" {
+	local n
 	copy_image b-node4k
 	restore_to "$W/out" "${IMG[@]}"
 	[ "$RC" = 0 ]
@@ -348,7 +370,23 @@ EOF
 	RC=0
 	run_ours restore "${IMG[@]}" "$W/out" > "$W/again.out" 2> "$W/again.err" || RC=$?
 	[ "$RC" = 0 ]
-	grep -q "skipping existing $W/out/extents/big (use -o to overwrite)" "$W/again.err"
+	# one summary line, not one line per file
+	n=$(grep -c $'\tfile\t' "$W/first")
+	[ "$(cat "$W/again.err")" = "WARNING: $n files already exist in $W/out and were skipped; use -o to overwrite" ]
+	grep -q "^Restored: 0 files, " "$W/again.out"
+	[ "$(cat "$W/out/extents/big")" = changed ]
+	# one file: singular words
+	RC=0
+	run_ours restore --include /extents/big "${IMG[@]}" "$W/out" > "$W/one.out" 2> "$W/one.err" || RC=$?
+	[ "$RC" = 0 ]
+	[ "$(cat "$W/one.err")" = "WARNING: 1 file already exists in $W/out and was skipped; use -o to overwrite" ]
+	grep -qx "Restored: 0 files, 1 directory, 0 symlinks, 0 special files, 0 hard links, 0 bytes (0.00B), 0 errors" "$W/one.out"
+	# -v names each of them
+	RC=0
+	run_ours restore -v "${IMG[@]}" "$W/out" > "$W/v.out" 2> "$W/v.err" || RC=$?
+	[ "$RC" = 0 ]
+	grep -qx "WARNING: skipping existing $W/out/extents/big (use -o to overwrite)" "$W/v.err"
+	[ "$(grep -c "^WARNING: skipping existing " "$W/v.err")" = "$n" ]
 	[ "$(cat "$W/out/extents/big")" = changed ]
 	RC=0
 	run_ours restore -o "${IMG[@]}" "$W/out" > "$W/o.out" 2> "$W/o.err" || RC=$?
@@ -364,9 +402,10 @@ EOF
 	mkdir -p "$W/out"
 	run run_ours restore "${IMG[0]}" "$W/out"
 	[ "$status" = 1 ]
-	[[ "$output" == *"is mounted"* ]]
+	[ "$output" = "ERROR: ${IMG[0]} is mounted on $W/mnt; unmount it first (or use --force)" ]
 	run run_ours restore "${DEVS[0]}" "$W/out"
 	[ "$status" = 1 ]
+	[ "$output" = "ERROR: ${DEVS[0]} is mounted on $W/mnt; unmount it first (or use --force)" ]
 	[ -z "$(ls -A "$W/out")" ]
 	run run_ours restore --force "${IMG[0]}" "$W/out"
 	[ "$status" = 0 ]
@@ -463,9 +502,9 @@ EOF
 	scribble $p 4096
 	restore_to "$W/out" "${IMG[@]}"
 	[ "$RC" = 1 ]
-	grep -q "ERROR: $W/out/extents/onepiece: data at file offset 8192 (disk bytenr $((a + 8192)), 1 sectors) fails its checksum on every copy" "$W/out.err"
+	grep -q "ERROR: $W/out/extents/onepiece: data at file offset 8192 (disk bytenr $((a + 8192)), 1 sector) fails its checksum on every copy" "$W/out.err"
 	[ ! -e "$W/out/extents/onepiece" ]
-	grep -q ", 1 errors$" "$W/out.out"
+	grep -q ", 1 error$" "$W/out.out"
 	"$PYTHON" "$MANIFEST" "$W/out" > "$W/restored"
 	grep -v $'^extents/onepiece\t' "$W/src" > "$W/expected"
 	same_manifest "$W/expected" "$W/restored"
@@ -481,6 +520,58 @@ EOF
 	dd if="$W/out-i/extents/onepiece" bs=4096 skip=2 count=1 status=none | cmp - <(dd if="${IMG[0]}" bs=4096 skip=$((${p#* } / 4096)) count=1 status=none)
 }
 
+@test "data beyond the end of a truncated device is named as such; -i counts what it wrote" {
+	local a p n_all n_err
+	copy_image a-default
+	attach_all "${IMG[@]}"
+	mount_ro "$W/mnt"
+	a=$(file_logical "$W/mnt" extents/onepiece)
+	cleanup_all
+	p=$(physical 1 "$a" "${IMG[@]}")
+	[ -n "$p" ]
+	restore_to "$W/all" "${IMG[@]}"
+	[ "$RC" = 0 ]
+	n_all=$(sed -n 's/^Restored: \([0-9]*\) files, .*/\1/p' "$W/all.out")
+	[ -n "$n_all" ]
+	# the device ends where the file's data begins
+	truncate -s "${p#* }" "${IMG[0]}"
+	restore_to "$W/out" "${IMG[@]}"
+	[ "$RC" = 1 ]
+	grep -qx "ERROR: $W/out/extents/onepiece: data at file offset 0 (disk bytenr $a, 75 sectors) lies beyond the end of device 1" "$W/out.err"
+	if grep -q "checksum" "$W/out.err"; then false; fi
+	[ ! -e "$W/out/extents/onepiece" ]
+	restore_to "$W/out-i" -i "${IMG[@]}"
+	[ "$RC" = 1 ]
+	grep -qx "ERROR: $W/out-i/extents/onepiece: data at file offset 0 (disk bytenr $a, 75 sectors) lies beyond the end of device 1; written as zeros" "$W/out-i.err"
+	# every file is written, and each damaged one is counted once
+	n_err=$(sed -n "s|^ERROR: $W/out-i/\(.*\): data at .*|\1|p" "$W/out-i.err" | sort -u | wc -l)
+	[ "$n_err" -gt 0 ]
+	grep -qx "Restored: $n_all files, .*, $n_err errors\?" "$W/out-i.out"
+	grep -qx "Files written with errors (-i): $n_err" "$W/out-i.out"
+	[ "$(stat -c %s "$W/out-i/extents/onepiece")" = 307200 ]
+	cmp "$W/out-i/extents/onepiece" <(head -c 307200 /dev/zero)
+}
+
+@test "data on a missing device is named as such" {
+	local d1="$W/d1.img" d2="$W/d2.img"
+	truncate -s 256M "$d1" "$d2"
+	"$ref_mkfs" -q -f -d raid0 -m raid1 "$d1" "$d2" >/dev/null
+	attach_all "$d1" "$d2"
+	mkdir -p "$W/mnt"
+	mount -t btrfs -o "device=${DEVS[1]}" "${DEVS[0]}" "$W/mnt"
+	track_mount "$W/mnt"
+	head -c 1048576 /dev/urandom > "$W/mnt/f"
+	cleanup_all
+	restore_to "$W/out" --noscan "$d1"
+	[ "$RC" = 1 ]
+	grep -Eqx "ERROR: $W/out/f: data at file offset (0|65536) \(disk bytenr [0-9]+, 128 sectors\) is on missing device 2" "$W/out.err"
+	restore_to "$W/out-i" -i --noscan "$d1"
+	[ "$RC" = 1 ]
+	grep -Eqx "ERROR: $W/out-i/f: data at file offset (0|65536) \(disk bytenr [0-9]+, 128 sectors\) is on missing device 2; written as zeros" "$W/out-i.err"
+	grep -qx "Restored: 1 file, 0 directories, 0 symlinks, 0 special files, 0 hard links, 1048576 bytes (1.00MiB), 1 error" "$W/out-i.out"
+	grep -qx "Files written with errors (-i): 1" "$W/out-i.out"
+}
+
 @test "a corrupted compressed extent is reported, the rest restored" {
 	local a p
 	copy_image j-compress
@@ -494,7 +585,7 @@ EOF
 	scribble $p 4096
 	restore_to "$W/out" "${IMG[@]}"
 	[ "$RC" = 1 ]
-	grep -q "ERROR: $W/out/compress-zstd/text-1m: data at file offset 0 (disk bytenr $a, 1 sectors) fails its checksum" "$W/out.err"
+	grep -q "ERROR: $W/out/compress-zstd/text-1m: data at file offset 0 (disk bytenr $a, 1 sector) fails its checksum" "$W/out.err"
 	"$PYTHON" "$MANIFEST" "$W/out" > "$W/restored"
 	grep -v $'^compress-zstd/text-1m\t' "$W/src" > "$W/expected"
 	same_manifest "$W/expected" "$W/restored"
@@ -510,7 +601,8 @@ EOF
 	dd if=/dev/zero of="${IMG[0]}" bs=4096 seek=16 count=1 conv=notrunc status=none
 	restore_to "$W/out0" "${IMG[@]}"
 	[ "$RC" = 1 ]
-	grep -q "no valid btrfs superblock" "$W/out0.err"
+	# the mirrors are valid: they are suggested
+	[ "$(cat "$W/out0.err")" = "ERROR: ${IMG[0]}: no valid btrfs superblock: bad magic (try -u 1 or -u 2)" ]
 	restore_to "$W/out1" -u 1 "${IMG[@]}"
 	[ "$RC" = 0 ]
 	"$PYTHON" "$MANIFEST" "$W/out1" > "$W/restored"

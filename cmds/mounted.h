@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Is a filesystem mounted?  Kept apart from the engine headers because
+ * Is a filesystem mounted?  Shared by check and restore.  Kept apart from the engine headers because
  * <sys/stat.h> and kerncompat.h both define __le64.
  */
-#ifndef BTRFS_CMDS_CHECK_MOUNTED_H
-#define BTRFS_CMDS_CHECK_MOUNTED_H
+#ifndef BTRFS_CMDS_MOUNTED_H
+#define BTRFS_CMDS_MOUNTED_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -16,7 +16,7 @@
  * the kernel lists for filesystem @fsid (text form; may be NULL) in sysfs.
  * The mount point (or "(filesystem FSID)") is copied to @where.
  */
-bool check_devices_mounted(const char * const *paths, int nr,
-			   const char *fsid, char *where, size_t len);
+bool devices_mounted(const char * const *paths, int nr,
+		     const char *fsid, char *where, size_t len);
 
 #endif

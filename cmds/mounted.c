@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * btrfs check: is one of the filesystem's devices mounted?
+ * check, restore: is one of the filesystem's devices mounted?
  *
  * Every btrfs line of /proc/self/mounts names a block device; it is ours
  * when it is the same block device as one of our paths, or a loop device
@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
-#include "cmds/check/mounted.h"
+#include "cmds/mounted.h"
 
 static bool same_file(const struct stat *a, const struct stat *b)
 {
@@ -96,8 +96,8 @@ static bool sysfs_member_is_ours(const char *fsid, const char * const *paths,
 	return found;
 }
 
-bool check_devices_mounted(const char * const *paths, int nr,
-			   const char *fsid, char *where, size_t len)
+bool devices_mounted(const char * const *paths, int nr,
+		     const char *fsid, char *where, size_t len)
 {
 	if (check_mounts_file(paths, nr, where, len))
 		return true;
