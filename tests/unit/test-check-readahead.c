@@ -104,13 +104,24 @@ static void ask_all(struct check_readahead *ra, struct btrfs_fs_info *fs_info,
 	size_t i, j, start;
 
 	for (i = 0; i < q->nr; i += 128) {
+		size_t fresh = 0;
 		int waited;
 
 		start = nr_cached(fs_info);
-		for (j = i; j < q->nr && j < i + 128; j++)
+		for (j = i; j < q->nr && j < i + 128; j++) {
+			struct extent_buffer *c;
+
+			/* only blocks not cached yet can make the count grow */
+			c = find_extent_buffer(fs_info->eb_cache,
+					       q->r[j].bytenr,
+					       fs_info->nodesize);
+			if (!c)
+				fresh++;
+			free_extent_buffer(c);
 			check_readahead_add(ra, q->r[j].bytenr, &q->r[j].check);
+		}
 		for (waited = 0; waited < 2500 &&
-		     nr_cached(fs_info) < start + (j - i); waited++)
+		     nr_cached(fs_info) < start + fresh; waited++)
 			nanosleep(&pause, NULL);
 	}
 }
