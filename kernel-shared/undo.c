@@ -63,7 +63,7 @@ struct undo_dev {
 };
 
 struct btrfs_undo {
-	int fd;
+	struct btrfs_io *file;	/* the undo file */
 	char tool[32];
 	uint64_t ctime;
 	uint64_t end;		/* where the next record goes */
@@ -114,47 +114,11 @@ static uint64_t align_up(uint64_t v, uint64_t a)
 	return (v + a - 1) / a * a;
 }
 
-/* ------------------------------------------------------------------ */
-/* Plain I/O on the undo file itself. */
-
-static int file_pwrite(int fd, const void *buf, size_t len, uint64_t off)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = pwrite(fd, (const uint8_t *)buf + done, len - done,
-				   (off_t)(off + done));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		done += (size_t)n;
-	}
-	return 0;
-}
-
-/* Exactly @len bytes, or -ENODATA at the end of the file, or -errno. */
-static int file_pread(int fd, void *buf, size_t len, uint64_t off)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = pread(fd, (uint8_t *)buf + done, len - done,
-				  (off_t)(off + done));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -ENODATA;
-		done += (size_t)n;
-	}
-	return 0;
-}
+/*
+ * The undo file itself is read and written through the device interface
+ * too (without the fault injector, so that a test's cut points count the
+ * devices' operations only): btrfs_io_pread() gives -ENODATA at its end.
+ */
 
 /* ------------------------------------------------------------------ */
 /* Device identity. */
@@ -254,10 +218,10 @@ static int write_header(struct btrfs_undo *undo, bool complete)
 			      &undo->devices[i]);
 	put_le32(h + BTRFS_UNDO_HEADER_SIZE - 4,
 		 crc32c(h, BTRFS_UNDO_HEADER_SIZE - 4));
-	ret = file_pwrite(undo->fd, h, BTRFS_UNDO_HEADER_SIZE, 0);
+	ret = btrfs_io_pwrite(undo->file, h, BTRFS_UNDO_HEADER_SIZE, 0);
 	free(h);
-	if (!ret && fdatasync(undo->fd))
-		ret = -errno;
+	if (!ret)
+		ret = btrfs_io_flush(undo->file);
 	return ret;
 }
 
@@ -283,19 +247,24 @@ int btrfs_undo_create(const char *path, const char *tool,
 		ret = -EEXIST;
 		goto fail;
 	}
+	close(fd);
 	undo = calloc(1, sizeof(*undo));
-	if (!undo) {
-		ret = -ENOMEM;
-		goto fail;
+	if (!undo)
+		return -ENOMEM;
+	ret = btrfs_io_open(path, BTRFS_IO_WRITE | BTRFS_IO_NO_FAULTS,
+			    &undo->file);
+	if (ret) {
+		free(undo);
+		return ret;
 	}
-	undo->fd = fd;
 	snprintf(undo->tool, sizeof(undo->tool), "%s", tool);
 	undo->ctime = (uint64_t)time(NULL);
 	undo->end = BTRFS_UNDO_HEADER_SIZE;
 	ret = write_header(undo, false);
 	if (ret) {
+		btrfs_io_close(undo->file);
 		free(undo);
-		goto fail;
+		return ret;
 	}
 	*out = undo;
 	return 0;
@@ -325,7 +294,7 @@ static int append_record(struct btrfs_undo *undo, uint32_t type, int dev,
 	put_le32(rec + 32, crc32c(data, len));
 	put_le32(rec + 60, crc32c(rec, 60));
 	memcpy(rec + UNDO_REC_HDR, data, len);
-	ret = file_pwrite(undo->fd, rec, total, undo->end);
+	ret = btrfs_io_pwrite(undo->file, rec, total, undo->end);
 	free(rec);
 	if (ret)
 		return ret;
@@ -492,9 +461,13 @@ static ssize_t undo_write(struct btrfs_io *io, const void *buf, size_t len,
 		undo->failed = true;
 		return saved < 0 ? saved : state;
 	}
-	if ((saved || state) && fdatasync(undo->fd)) {
-		undo->failed = true;
-		return -errno;
+	if (saved || state) {
+		int err = btrfs_io_flush(undo->file);
+
+		if (err) {
+			undo->failed = true;
+			return err;
+		}
 	}
 	return io->lower->ops->write(io->lower, buf, len, off);
 }
@@ -597,8 +570,8 @@ int btrfs_undo_finish(struct btrfs_undo *undo)
 	if (undo->nr_open)
 		return -EBUSY;
 	ret = undo->failed ? -EIO : write_header(undo, true);
-	if (close(undo->fd) && !ret)
-		ret = -errno;
+	if (btrfs_io_close(undo->file) && !ret)
+		ret = -EIO;
 	free(undo);
 	return ret;
 }
@@ -607,7 +580,7 @@ void btrfs_undo_abort(struct btrfs_undo *undo)
 {
 	if (!undo)
 		return;
-	close(undo->fd);
+	btrfs_io_close(undo->file);
 	free(undo);
 }
 
@@ -632,7 +605,7 @@ static int load_header(struct btrfs_undo_info *info, const char *path,
 
 	if (!h)
 		return -ENOMEM;
-	ret = file_pread(info->fd, h, BTRFS_UNDO_HEADER_SIZE, 0);
+	ret = btrfs_io_pread(info->file, h, BTRFS_UNDO_HEADER_SIZE, 0);
 	if (ret == -ENODATA || (!ret && memcmp(h, UNDO_MAGIC, 8))) {
 		WHY("%s is not an undo file (no header)", path);
 		ret = -EINVAL;
@@ -714,7 +687,7 @@ static bool any_record_after(const struct btrfs_undo_info *info,
 		struct btrfs_undo_record rec;
 		uint64_t seq, next;
 
-		if (file_pread(info->fd, r, sizeof(r), pos))
+		if (btrfs_io_pread(info->file, r, sizeof(r), pos))
 			return false;
 		if (parse_record(info, r, pos, &rec, &seq, &next))
 			return true;
@@ -745,7 +718,7 @@ static const char *check_record(const struct btrfs_undo_info *info,
 	} else {
 		return "has an unknown type";
 	}
-	if (file_pread(info->fd, buf, rec->len, rec->file_off))
+	if (btrfs_io_pread(info->file, buf, rec->len, rec->file_off))
 		return "is cut short";
 	if (crc32c(buf, rec->len) != rec->csum)
 		return "has data that does not match its checksum";
@@ -777,7 +750,7 @@ static int load_records(struct btrfs_undo_info *info, const char *path,
 		const char *bad = "is cut short";
 		uint64_t rseq, next;
 
-		if (!file_pread(info->fd, r, sizeof(r), pos)) {
+		if (!btrfs_io_pread(info->file, r, sizeof(r), pos)) {
 			bad = "has a damaged header";
 			if (parse_record(info, r, pos, &rec, &rseq, &next))
 				bad = check_record(info, &rec, rseq, seq, buf);
@@ -825,7 +798,6 @@ int btrfs_undo_load(const char *path, struct btrfs_undo_info **out,
 		    char *why, size_t why_len)
 {
 	struct btrfs_undo_info *info;
-	struct stat st;
 	int ret;
 
 	info = calloc(1, sizeof(*info));
@@ -833,21 +805,25 @@ int btrfs_undo_load(const char *path, struct btrfs_undo_info **out,
 		WHY("not enough memory");
 		return -ENOMEM;
 	}
-	info->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (info->fd < 0) {
-		ret = -errno;
+	ret = btrfs_io_open(path, BTRFS_IO_NO_FAULTS, &info->file);
+	if (ret == -EISDIR || ret == -ENODEV) {
+		WHY("%s is not an undo file (not a regular file)", path);
+		free(info);
+		return -EINVAL;
+	}
+	if (ret) {
 		WHY("cannot open undo file %s: %s", path, strerror(-ret));
 		free(info);
 		return ret;
 	}
-	if (fstat(info->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+	if (info->file->is_bdev) {
 		WHY("%s is not an undo file (not a regular file)", path);
 		ret = -EINVAL;
 		goto fail;
 	}
 	ret = load_header(info, path, why, why_len);
 	if (!ret)
-		ret = load_records(info, path, (uint64_t)st.st_size, why,
+		ret = load_records(info, path, info->file->size, why,
 				   why_len);
 	if (ret)
 		goto fail;
@@ -862,8 +838,8 @@ void btrfs_undo_info_free(struct btrfs_undo_info *info)
 {
 	if (!info)
 		return;
-	if (info->fd >= 0)
-		close(info->fd);
+	if (info->file)
+		btrfs_io_close(info->file);
 	for (size_t i = 0; i < info->nr_records; i++)
 		free(info->records[i].region);
 	free(info->records);
@@ -906,7 +882,7 @@ static bool old_region(const struct btrfs_undo_info *info, int dev,
 		    r->off > SB_REGION_OFF ||
 		    r->off + r->len < SB_REGION_OFF + SB_REGION_LEN)
 			continue;
-		return !file_pread(info->fd, region, SB_REGION_LEN,
+		return !btrfs_io_pread(info->file, region, SB_REGION_LEN,
 				   r->file_off + (SB_REGION_OFF - r->off));
 	}
 	return false;
@@ -1033,7 +1009,7 @@ int btrfs_undo_apply(const struct btrfs_undo_info *info,
 		if (dry_run)
 			continue;
 		/* the file was verified; check again what is written */
-		ret = file_pread(info->fd, buf, r->len, r->file_off);
+		ret = btrfs_io_pread(info->file, buf, r->len, r->file_off);
 		if (!ret && crc32c(buf, r->len) != r->csum)
 			ret = -EIO;
 		if (ret) {

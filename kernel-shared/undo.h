@@ -145,7 +145,7 @@ struct btrfs_undo_info {
 	struct btrfs_undo_record *records;
 	size_t nr_records;
 	uint64_t old_bytes;	/* of all old-data records */
-	int fd;
+	struct btrfs_io *file;	/* the undo file */
 };
 
 /*
